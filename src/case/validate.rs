@@ -1,0 +1,467 @@
+//! Validation of untrusted case JSON: the schema generated from the model
+//! catches shape problems (missing and unknown fields, wrong types, lengths,
+//! impossible dates), then the rules catch problems of meaning (UPN check
+//! letters, postcodes, inconsistent counts, dates in the wrong order). Every
+//! problem is collected, each with the JSON pointer of the field at fault.
+
+use std::sync::LazyLock;
+
+use chrono::{Datelike, NaiveDate};
+use jsonschema::error::ValidationErrorKind;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::Case;
+use crate::rules;
+
+/// One thing wrong with the input, by the JSON pointer (RFC 6901) of the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Where the problem is, e.g. `/pupil/upn`; empty for the whole document.
+    pub pointer: String,
+    /// What is wrong, in plain words.
+    pub detail: String,
+}
+
+impl Problem {
+    /// A problem at `pointer`.
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Every problem found in one input. Never empty when returned as an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{} problem(s) with the case data, the first at {}: {}", .0.len(), .0.first().map_or("", |p| p.pointer.as_str()), .0.first().map_or("", |p| p.detail.as_str()))]
+pub struct Problems(pub Vec<Problem>);
+
+/// The JSON Schema (draft 2020-12) of a [`Case`], generated from the types.
+pub fn schema() -> &'static Value {
+    static SCHEMA: LazyLock<Value> =
+        LazyLock::new(|| serde_json::to_value(schemars::schema_for!(Case)).unwrap_or_default());
+    &SCHEMA
+}
+
+static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(schema())
+        .map_err(|e| e.to_string())
+});
+
+/// Checks `value` against the case schema and the rules, and returns the case
+/// with its problems for a document that needs the sections `requires`.
+///
+/// `printable` says whether the fonts can print a character; a string with a
+/// character they cannot print is refused rather than printed as a blank box.
+pub fn parse_case(
+    value: &Value,
+    requires: &[String],
+    printable: &dyn Fn(char) -> bool,
+) -> Result<Case, Problems> {
+    let mut problems = validate_value(value, printable);
+    for section in requires {
+        if value.get(section).is_none_or(Value::is_null) {
+            problems.push(Problem::new(
+                format!("/{section}"),
+                "is required for this document",
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Problems(problems));
+    }
+    let case: Case = serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = e
+            .path()
+            .iter()
+            .map(|seg| format!("/{seg}"))
+            .collect::<String>();
+        Problems(vec![Problem::new(pointer, e.inner().to_string())])
+    })?;
+    let problems = check_rules(&case);
+    if problems.is_empty() {
+        Ok(case)
+    } else {
+        Err(Problems(problems))
+    }
+}
+
+/// Schema and text checks on raw JSON, without the rules. Returns every
+/// problem found, in document order.
+pub fn validate_value(value: &Value, printable: &dyn Fn(char) -> bool) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    match &*VALIDATOR {
+        Ok(validator) => {
+            for error in validator.iter_errors(value) {
+                let at = error.instance_path().as_str().to_owned();
+                problems.extend(describe(&at, error.kind()));
+            }
+        }
+        Err(e) => problems.push(Problem::new("", format!("the case schema is broken: {e}"))),
+    }
+    check_text(value, &mut String::new(), printable, &mut problems);
+    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    problems.dedup();
+    problems
+}
+
+/// Turns a schema error into plain words.
+fn describe(at: &str, kind: &ValidationErrorKind) -> Vec<Problem> {
+    let one = |detail: String| vec![Problem::new(at, detail)];
+    match kind {
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            vec![Problem::new(
+                format!("{at}/{}", escape_pointer(name)),
+                "is required",
+            )]
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => unexpected
+            .iter()
+            .map(|name| {
+                Problem::new(
+                    format!("{at}/{}", escape_pointer(name)),
+                    "is not a field docket knows; check its spelling",
+                )
+            })
+            .collect(),
+        ValidationErrorKind::Type { kind } => one(format!("must be {}", type_words(kind))),
+        ValidationErrorKind::Format { format } => one(match format.as_str() {
+            "date" => "must be a real date written YYYY-MM-DD".into(),
+            "email" => "must be an e-mail address".into(),
+            other => format!("must be in {other} format"),
+        }),
+        ValidationErrorKind::MinLength { limit: 1 } => one("must not be empty".into()),
+        ValidationErrorKind::MinLength { limit } => {
+            one(format!("must be at least {limit} characters long"))
+        }
+        ValidationErrorKind::MaxLength { limit } => {
+            one(format!("must be at most {limit} characters long"))
+        }
+        ValidationErrorKind::MinItems { limit } => one(format!(
+            "must list at least {limit} item{}",
+            if *limit == 1 { "" } else { "s" }
+        )),
+        ValidationErrorKind::MaxItems { limit } => one(format!("must list at most {limit} items")),
+        ValidationErrorKind::Minimum { limit } => one(format!("must be at least {limit}")),
+        ValidationErrorKind::Maximum { limit } => one(format!("must be at most {limit}")),
+        ValidationErrorKind::Pattern { .. } => one(if at.ends_with("/start") {
+            "must be a 24-hour time written HH:MM, e.g. 09:30".into()
+        } else if at == "/reference" {
+            "may contain only letters, digits and / . _ - and must start with a letter or digit"
+                .into()
+        } else {
+            "is not in the expected format".into()
+        }),
+        ValidationErrorKind::Enum { options } => {
+            let names: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            one(format!("must be one of: {}", names.join(", ")))
+        }
+        ValidationErrorKind::FalseSchema => one("is not allowed here".into()),
+        other => one(format!("is not valid: {}", kind_name(other))),
+    }
+}
+
+fn kind_name(kind: &ValidationErrorKind) -> String {
+    let debug = format!("{kind:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn type_words(kind: &jsonschema::error::TypeKind) -> String {
+    use jsonschema::JsonType;
+    let word = |t: &JsonType| match t {
+        JsonType::Array => "a list",
+        JsonType::Boolean => "true or false",
+        JsonType::Integer => "a whole number",
+        JsonType::Null => "null",
+        JsonType::Number => "a number",
+        JsonType::Object => "an object",
+        JsonType::String => "text",
+    };
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => word(t).to_owned(),
+        jsonschema::error::TypeKind::Multiple(ts) => ts
+            .into_iter()
+            .map(|t| word(&t))
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// Escapes a key for use in a JSON pointer (RFC 6901).
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// Walks every string: blank text, control characters and characters the
+/// fonts cannot print are refused.
+fn check_text(
+    value: &Value,
+    at: &mut String,
+    printable: &dyn Fn(char) -> bool,
+    problems: &mut Vec<Problem>,
+) {
+    match value {
+        Value::String(s) => {
+            if s.trim().is_empty() && !s.is_empty() {
+                problems.push(Problem::new(at.clone(), "must not be blank"));
+            }
+            if let Some(c) = s
+                .chars()
+                .find(|&c| c.is_control() && !matches!(c, '\n' | '\t'))
+            {
+                problems.push(Problem::new(
+                    at.clone(),
+                    format!("contains the control character U+{:04X}", u32::from(c)),
+                ));
+            } else if let Some(c) = s.chars().find(|&c| !c.is_control() && !printable(c)) {
+                problems.push(Problem::new(
+                    at.clone(),
+                    format!(
+                        "contains U+{:04X} ({c}), which docket's fonts cannot print",
+                        u32::from(c)
+                    ),
+                ));
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push_str(&format!("/{i}"));
+                check_text(item, at, printable, problems);
+                at.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&escape_pointer(key));
+                check_text(item, at, printable, problems);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rules that need the whole, well-typed case.
+fn check_rules(case: &Case) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut push = |pointer: &str, detail: String| problems.push(Problem::new(pointer, detail));
+    let date = case.date;
+    if !(2000..=2100).contains(&date.year()) {
+        push("/date", "must be a date between 2000 and 2100".into());
+    }
+    if let Err(e) = rules::check_upn(&case.pupil.upn) {
+        push(
+            "/pupil/upn",
+            format!("is not a valid Unique Pupil Number: {e}"),
+        );
+    }
+    match rules::age_on(case.pupil.date_of_birth, date) {
+        None => push(
+            "/pupil/date_of_birth",
+            format!("is after the document date ({})", iso(date)),
+        ),
+        Some(age) if !(2..=19).contains(&age) => push(
+            "/pupil/date_of_birth",
+            format!("makes the pupil {age} on the document date; a pupil is 2 to 19"),
+        ),
+        Some(_) => {}
+    }
+    if rules::normalise_postcode(&case.school.address.postcode).is_none() {
+        push(
+            "/school/address/postcode",
+            "is not a valid UK postcode".into(),
+        );
+    }
+    for (i, parent) in case.parents.iter().enumerate() {
+        if rules::normalise_postcode(&parent.address.postcode).is_none() {
+            push(
+                &format!("/parents/{i}/address/postcode"),
+                "is not a valid UK postcode".into(),
+            );
+        }
+    }
+    if !case.parents.iter().any(|p| p.parental_responsibility) {
+        push(
+            "/parents",
+            "at least one parent or carer must hold parental responsibility".into(),
+        );
+    }
+    if let Some(a) = &case.attendance {
+        if a.from > a.to {
+            push(
+                "/attendance/to",
+                format!("is before the start of the period ({})", iso(a.from)),
+            );
+        }
+        if a.to > date {
+            push(
+                "/attendance/to",
+                format!("is after the document date ({})", iso(date)),
+            );
+        }
+        let days = (a.to - a.from).num_days() + 1;
+        if a.from <= a.to && i64::from(a.possible_sessions) > 2 * days {
+            push(
+                "/attendance/possible_sessions",
+                format!("is more than two sessions a day over the {days} days of the period"),
+            );
+        }
+        if let Err(e) = rules::attendance_figures(
+            a.possible_sessions,
+            a.authorised_absences,
+            a.unauthorised_absences,
+        ) {
+            push(
+                "/attendance/authorised_absences",
+                format!("does not add up: {e}"),
+            );
+        }
+        if a.illness_absences > a.authorised_absences {
+            push(
+                "/attendance/illness_absences",
+                format!(
+                    "is more than the {} sessions of authorised absence it is part of",
+                    a.authorised_absences
+                ),
+            );
+        }
+    }
+    if let Some(m) = &case.meeting {
+        if let Err(e) = rules::check_meeting_date(date, m.date) {
+            push("/meeting/date", e.to_string());
+        }
+    }
+    problems
+}
+
+fn iso(date: NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn all_printable(_: char) -> bool {
+        true
+    }
+
+    fn sample() -> Value {
+        json!({
+            "reference": "ATT/2026/00412",
+            "date": "2026-11-23",
+            "school": {
+                "name": "Oakfield Primary School",
+                "address": {"lines": ["Oak Lane"], "town": "Maidstone", "postcode": "ME14 2AB"},
+                "phone": "01622 000000",
+                "email": "office@oakfield.example.org",
+                "head_teacher": "Mr Daniel Reeve",
+                "attendance_lead": {"name": "Mrs Sarah Okafor", "role": "Senior Attendance Champion"}
+            },
+            "pupil": {
+                "given_names": "Ellie", "family_name": "Brown", "upn": "W886200012345",
+                "date_of_birth": "2016-03-14", "year_group": 5
+            },
+            "parents": [{
+                "title": "Ms", "given_names": "Jane", "family_name": "Brown",
+                "relationship": "mother", "parental_responsibility": true,
+                "address": {"lines": ["12 Elm Road"], "town": "Maidstone", "postcode": "me15 6ry"}
+            }],
+            "attendance": {
+                "from": "2026-09-03", "to": "2026-11-20", "possible_sessions": 104,
+                "authorised_absences": 8, "unauthorised_absences": 6
+            }
+        })
+    }
+
+    fn pointers(v: &Value) -> Vec<String> {
+        match parse_case(v, &[], &all_printable) {
+            Ok(_) => vec![],
+            Err(Problems(p)) => p.into_iter().map(|p| p.pointer).collect(),
+        }
+    }
+
+    #[test]
+    fn a_good_case_parses() {
+        assert_eq!(pointers(&sample()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut v = sample();
+        v["pupil"]["upn"] = json!("A886200012345");
+        v["pupil"]["date_of_birth"] = json!("2016-02-30");
+        v["pupil"]["nickname"] = json!("El");
+        v["school"].as_object_mut().unwrap().remove("phone");
+        v["attendance"]["possible_sessions"] = json!(-3);
+        v["parents"][0]["address"]["postcode"] = json!("QA1 1AA");
+        let got = pointers(&v);
+        for want in [
+            "/pupil/date_of_birth",
+            "/pupil/nickname",
+            "/school/phone",
+            "/attendance/possible_sessions",
+        ] {
+            assert!(
+                got.contains(&want.to_owned()),
+                "{want} missing from {got:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn rule_problems_are_reported_together() {
+        let mut v = sample();
+        v["pupil"]["upn"] = json!("A886200012345");
+        v["parents"][0]["address"]["postcode"] = json!("QA1 1AA");
+        v["attendance"]["authorised_absences"] = json!(100);
+        assert_eq!(
+            pointers(&v),
+            vec![
+                "/pupil/upn",
+                "/parents/0/address/postcode",
+                "/attendance/authorised_absences"
+            ]
+        );
+    }
+
+    #[test]
+    fn required_sections_are_named() {
+        let got = parse_case(&sample(), &["meeting".to_owned()], &all_printable).unwrap_err();
+        assert_eq!(
+            got.0,
+            vec![Problem::new("/meeting", "is required for this document")]
+        );
+    }
+
+    #[test]
+    fn unprintable_and_control_characters_are_refused() {
+        let mut v = sample();
+        v["pupil"]["given_names"] = json!("El\u{0007}lie");
+        v["pupil"]["family_name"] = json!("王");
+        let got = parse_case(&v, &[], &|c: char| c != '王').unwrap_err();
+        let at: Vec<_> = got.0.iter().map(|p| p.pointer.as_str()).collect();
+        assert_eq!(at, vec!["/pupil/family_name", "/pupil/given_names"]);
+    }
+}

@@ -1,0 +1,260 @@
+//! The command line: argument definitions (clap) and one function per
+//! subcommand. `main.rs` parses [`Cli`] and calls [`run`].
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+
+use crate::document::{Docket, DocumentError, Request};
+use crate::http::{self, ServeOptions};
+
+/// Default template folder.
+pub const DEFAULT_TEMPLATES: &str = "letter-templates";
+
+/// docket: school-attendance case data in, letters and legal documents out as PDF.
+#[derive(Debug, Parser)]
+#[command(name = "docket", version, about)]
+pub struct Cli {
+    /// Folder of versioned templates.
+    #[arg(long, global = true, env = "DOCKET_TEMPLATES", default_value = DEFAULT_TEMPLATES)]
+    pub templates: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API.
+    Serve(ServeArgs),
+    /// Render one document from a case file.
+    Render(RenderArgs),
+    /// Work with templates.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+}
+
+/// `docket serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "DOCKET_ADDR", default_value = http::DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+    /// Largest request body, in bytes.
+    #[arg(long, env = "DOCKET_BODY_LIMIT", default_value_t = http::DEFAULT_BODY_LIMIT)]
+    pub body_limit: usize,
+    /// Renders at once (default: the number of cores).
+    #[arg(long, env = "DOCKET_WORKERS")]
+    pub workers: Option<usize>,
+    /// Renders that may wait for a worker before callers get 503.
+    #[arg(long, env = "DOCKET_QUEUE", default_value_t = http::DEFAULT_QUEUE)]
+    pub queue: usize,
+    /// Time limit for one render, in milliseconds.
+    #[arg(long, env = "DOCKET_RENDER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub render_timeout_ms: u64,
+}
+
+/// `docket render`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// Document kind, e.g. `absence-concern-letter`.
+    pub kind: String,
+    /// The case, as a JSON file (`-` for standard input).
+    #[arg(long, short)]
+    pub data: PathBuf,
+    /// Pin a template version instead of choosing by date.
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Choose the version in force on this date (default: today).
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// Render only the copy for this parent (index into `parents`).
+    #[arg(long)]
+    pub recipient: Option<usize>,
+    /// Where to write the PDF.
+    #[arg(long, short)]
+    pub output: PathBuf,
+}
+
+/// `docket templates …`.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesCommand {
+    /// List document kinds and their versions.
+    List,
+}
+
+/// Exit code when the case data or the request is refused.
+pub const EXIT_REFUSED: u8 = 1;
+/// Exit code for anything else going wrong (files, templates, defects).
+pub const EXIT_FAILED: u8 = 3;
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(&cli.templates, args),
+        Command::Render(args) => render(&cli.templates, &args),
+        Command::Templates(TemplatesCommand::List) => list(&cli.templates),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(code) => ExitCode::from(code),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {message}");
+    EXIT_FAILED
+}
+
+fn load(templates: &Path) -> Result<Docket, u8> {
+    Docket::load(templates).map_err(|e| {
+        eprintln!("error: cannot load templates: {e}");
+        eprintln!("hint: run docket from the repository root, or pass --templates DIR");
+        EXIT_FAILED
+    })
+}
+
+fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
+    let docket = Arc::new(load(templates)?);
+    let defaults = ServeOptions::default();
+    let options = ServeOptions {
+        body_limit: args.body_limit,
+        workers: args.workers.unwrap_or(defaults.workers),
+        queue: args.queue,
+        render_timeout: Duration::from_millis(args.render_timeout_ms),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(fail)?;
+    runtime
+        .block_on(http::run(args.addr, docket, options))
+        .map_err(|e| fail(format!("cannot serve on {}: {e}", args.addr)))
+}
+
+fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
+    let docket = load(templates)?;
+    let text = if args.data.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| fail(format!("standard input: {e}")))?
+    } else {
+        std::fs::read_to_string(&args.data)
+            .map_err(|e| fail(format!("{}: {e}", args.data.display())))?
+    };
+    let case: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        eprintln!("error: {} is not valid JSON: {e}", args.data.display());
+        EXIT_REFUSED
+    })?;
+    let request = Request {
+        kind: &args.kind,
+        version: args.version.as_deref(),
+        as_of: args.as_of,
+        recipient: args.recipient,
+        case: &case,
+    };
+    let rendered = match docket.render(&request) {
+        Ok(r) => r,
+        Err(DocumentError::Invalid(problems)) => {
+            eprintln!("error: the case data is not valid for {}:", args.kind);
+            for p in &problems.0 {
+                let at = if p.pointer.is_empty() {
+                    "(whole case)"
+                } else {
+                    &p.pointer
+                };
+                eprintln!("  {at}: {}", p.detail);
+            }
+            return Err(EXIT_REFUSED);
+        }
+        Err(
+            e @ DocumentError::Template(
+                crate::templates::TemplateError::UnknownKind(_)
+                | crate::templates::TemplateError::UnknownVersion { .. }
+                | crate::templates::TemplateError::NotInForce { .. },
+            ),
+        ) => {
+            eprintln!("error: {e}");
+            eprintln!("hint: `docket templates list` shows the kinds and versions");
+            return Err(EXIT_REFUSED);
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    write_atomically(&args.output, &rendered.pdf)
+        .map_err(|e| fail(format!("{}: {e}", args.output.display())))?;
+    eprintln!(
+        "wrote {} ({} bytes, {}, {} cop{})",
+        args.output.display(),
+        rendered.pdf.len(),
+        rendered.version.id(),
+        rendered.copies,
+        if rendered.copies == 1 { "y" } else { "ies" }
+    );
+    Ok(())
+}
+
+/// Writes beside the target and renames, so a failure never leaves half a PDF.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn list(templates: &Path) -> Result<(), u8> {
+    let docket = load(templates)?;
+    let mut by_level: Vec<_> = docket.templates().kinds().collect();
+    by_level.sort_by_key(|(kind, versions)| (versions.last().map_or(0, |v| v.meta.level), *kind));
+    let mut level = 0;
+    for (kind, versions) in by_level {
+        let Some(latest) = versions.last() else {
+            continue;
+        };
+        if latest.meta.level != level {
+            level = latest.meta.level;
+            println!("Level {level}");
+        }
+        println!("  {kind}  {}", latest.meta.title);
+        for v in versions {
+            let to = v
+                .meta
+                .effective_to
+                .map_or_else(|| "…".to_owned(), |d| d.to_string());
+            let draft = if v.meta.draft { "  (draft)" } else { "" };
+            println!(
+                "    {:<12} {:<10} {} to {}{draft}",
+                v.version,
+                serde_json::to_value(v.meta.edition)
+                    .ok()
+                    .and_then(|e| e.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                v.meta.effective_from,
+                to
+            );
+        }
+    }
+    Ok(())
+}

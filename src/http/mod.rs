@@ -1,0 +1,300 @@
+//! The HTTP API (axum): routes, handlers, request ids and tracing, the body
+//! limit and graceful shutdown. Handlers only extract, hand the CPU work to the
+//! render pool and map errors (see [`problem`]).
+
+pub mod problem;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::document::{Docket, Request};
+use crate::render::pool::RenderPool;
+pub use problem::ApiError;
+
+/// Default address to listen on.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+/// Default largest request body, in bytes.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Default per-render time limit.
+pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default number of renders that may wait for a worker.
+pub const DEFAULT_QUEUE: usize = 64;
+
+/// The request-id header, set on every request and echoed on every response.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Largest request body accepted.
+    pub body_limit: usize,
+    /// Renders running at once (default: the number of cores).
+    pub workers: usize,
+    /// Renders waiting for a worker before callers get 503.
+    pub queue: usize,
+    /// Time limit for one render.
+    pub render_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            body_limit: DEFAULT_BODY_LIMIT,
+            workers: std::thread::available_parallelism().map_or(2, usize::from),
+            queue: DEFAULT_QUEUE,
+            render_timeout: DEFAULT_RENDER_TIMEOUT,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    docket: Arc<Docket>,
+    pool: RenderPool,
+    body_limit: usize,
+}
+
+/// The router, with all middleware: build it once and serve it, or drive it
+/// directly in tests.
+pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
+    let state = AppState {
+        docket,
+        pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
+        body_limit: options.body_limit,
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/templates", get(list_templates))
+        .route("/v1/templates/{kind}/{version}/sample", get(sample))
+        .route("/v1/documents/{kind}", post(render_document))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                let id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // Method and path only: paths carry kinds, never case data.
+                tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+/// Serves `app` on `listener` until SIGTERM or Ctrl-C, then finishes the
+/// requests in flight.
+pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+/// Binds `addr` and serves until shut down.
+pub async fn run(
+    addr: SocketAddr,
+    docket: Arc<Docket>,
+    options: ServeOptions,
+) -> std::io::Result<()> {
+    let listener = TcpListener::bind(addr).await?;
+    tracing::info!(addr = %listener.local_addr()?, "docket listening");
+    serve(listener, app(docket, &options)).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+/// One kind in `GET /v1/templates`.
+#[derive(Debug, Serialize)]
+struct KindSummary {
+    kind: String,
+    title: String,
+    level: u8,
+    versions: Vec<VersionSummary>,
+}
+
+#[derive(Debug, Serialize)]
+struct VersionSummary {
+    version: String,
+    edition: crate::templates::Edition,
+    effective_from: NaiveDate,
+    effective_to: Option<NaiveDate>,
+    draft: bool,
+}
+
+async fn list_templates(State(state): State<AppState>) -> Json<Vec<KindSummary>> {
+    let kinds = state
+        .docket
+        .templates()
+        .kinds()
+        .filter_map(|(kind, versions)| {
+            let latest = versions.last()?;
+            Some(KindSummary {
+                kind: kind.to_owned(),
+                title: latest.meta.title.clone(),
+                level: latest.meta.level,
+                versions: versions
+                    .iter()
+                    .map(|v| VersionSummary {
+                        version: v.version.clone(),
+                        edition: v.meta.edition,
+                        effective_from: v.meta.effective_from,
+                        effective_to: v.meta.effective_to,
+                        draft: v.meta.draft,
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    Json(kinds)
+}
+
+async fn sample(
+    State(state): State<AppState>,
+    Path((kind, version)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let version = state
+        .docket
+        .templates()
+        .select(&kind, Some(&version), chrono::Local::now().date_naive())
+        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        version.sample.clone(),
+    )
+        .into_response())
+}
+
+/// Query parameters of `POST /v1/documents/{kind}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentQuery {
+    version: Option<String>,
+    as_of: Option<NaiveDate>,
+    recipient: Option<usize>,
+}
+
+async fn render_document(
+    State(state): State<AppState>,
+    Path(kind): Path<String>,
+    query: Result<Query<DocumentQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
+    check_json_content_type(&headers)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(state.body_limit)
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    let case: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let docket = Arc::clone(&state.docket);
+    let rendered = state
+        .pool
+        .run(move || {
+            docket.render(&Request {
+                kind: &kind,
+                version: query.version.as_deref(),
+                as_of: query.as_of,
+                recipient: query.recipient,
+                case: &case,
+            })
+        })
+        .await??;
+    let disposition = format!("inline; filename=\"{}\"", rendered.file_name);
+    let mut response = rendered.pdf.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&rendered.version.id()) {
+        h.insert(HeaderName::from_static("docket-template"), v);
+    }
+    h.insert(
+        HeaderName::from_static("docket-copies"),
+        HeaderValue::from(rendered.copies),
+    );
+    Ok(response)
+}
+
+fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let value = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
+        Ok(())
+    } else if mime.is_empty() {
+        Err(ApiError::UnsupportedMediaType(
+            "send the case as JSON with `Content-Type: application/json`".into(),
+        ))
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "`{mime}` is not accepted; send the case as `application/json`"
+        )))
+    }
+}

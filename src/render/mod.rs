@@ -1,0 +1,263 @@
+//! Typesetting: compiles filled templates to PDF in-process with Typst.
+//!
+//! Fonts and the standard library are built once ([`Renderer::new`]) and
+//! shared by every render; each template version's files are parsed once on
+//! first use. Each render compiles the document, stamps its metadata and
+//! exports PDF/A-2b + PDF/UA-1 with a timestamp and identifier taken from the
+//! document, never from the clock, so the same input gives the same bytes.
+//! After every compile, successful or not, comemo's cache is trimmed so memory
+//! stays flat over any number of renders.
+
+pub mod fonts;
+pub mod pool;
+pub mod world;
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use chrono::{Datelike, NaiveDate};
+use typst::diag::{Severity, SourceDiagnostic};
+use typst::foundations::{Datetime, Smart};
+use typst::syntax::Source;
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use crate::templates::Version;
+use world::{LetterWorld, Shared, VersionFiles};
+
+/// How many compiles an unused cache entry survives (see `comemo::evict`).
+/// Measured: 10 keeps memory flat and is faster than no reuse at all.
+const CACHE_MAX_AGE: usize = 10;
+
+/// One message from the Typst compiler, located in a template file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// `error` or `warning`.
+    pub severity: &'static str,
+    /// The file: `main.typ` (the filled template) or a layout/version file.
+    pub file: String,
+    /// 1-based line in that file, 0 if unknown.
+    pub line: usize,
+    /// The message, with any hints.
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}:{}: {}",
+            self.severity, self.file, self.line, self.message
+        )
+    }
+}
+
+/// Why a render failed. Every variant is a defect in a template or in docket,
+/// never in the caller's data, which is validated before it gets here.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// Typst could not compile the filled template.
+    #[error("typst compile failed: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Compile(Vec<Diagnostic>),
+    /// Typst could not export the PDF.
+    #[error("PDF export failed: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Export(Vec<Diagnostic>),
+}
+
+/// What a PDF says about itself.
+#[derive(Debug, Clone)]
+pub struct DocumentInfo {
+    /// Title shown by PDF readers.
+    pub title: String,
+    /// Author: the sender's name.
+    pub author: String,
+    /// Stable identifier of this document (kind, version, reference,
+    /// recipient): the PDF's /ID is derived from it.
+    pub ident: String,
+    /// The document's date: creation timestamp and Typst's "today".
+    pub date: NaiveDate,
+    /// Keywords: `docket`, `kind:<kind>`, `version:<version>`.
+    pub keywords: Vec<String>,
+    /// Subject line, e.g. `absence-concern-letter@kpas-1`.
+    pub subject: String,
+}
+
+/// The render engine: shared fonts and library, per-version parsed files.
+#[derive(Debug)]
+pub struct Renderer {
+    shared: Arc<Shared>,
+    versions: RwLock<HashMap<String, Arc<VersionFiles>>>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Renderer {
+    /// Loads fonts and builds the standard library: a few milliseconds, once.
+    pub fn new() -> Self {
+        let main_id = world::file_id("/main.typ")
+            .unwrap_or_else(|| unreachable!("/main.typ is a valid virtual path"));
+        let shared = Shared {
+            library: LazyHash::new(Library::builder().build()),
+            fonts: fonts::Fonts::embedded(),
+            main_id,
+        };
+        Self {
+            shared: Arc::new(shared),
+            versions: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// Whether the fonts can print `c`.
+    pub fn covers(&self, c: char) -> bool {
+        self.shared.fonts.covers(c)
+    }
+
+    fn files_for(&self, version: &Version) -> Arc<VersionFiles> {
+        let key = version.id();
+        if let Some(files) = self.versions.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return files;
+        }
+        let files = Arc::new(VersionFiles::new(&version.files));
+        if let Ok(mut map) = self.versions.write() {
+            map.entry(key).or_insert_with(|| Arc::clone(&files));
+        }
+        files
+    }
+
+    /// Compiles `markup` (a filled template of `version`) and exports it.
+    pub fn render(
+        &self,
+        version: &Version,
+        markup: String,
+        info: &DocumentInfo,
+    ) -> Result<Vec<u8>, RenderError> {
+        let result = self.compile_and_export(version, markup, info);
+        // Trim the cache after every compile, failed ones included.
+        comemo::evict(CACHE_MAX_AGE);
+        result
+    }
+
+    /// Compiles only (for benchmarks that time the stages apart).
+    pub fn compile(
+        &self,
+        version: &Version,
+        markup: String,
+        date: NaiveDate,
+    ) -> Result<PagedDocument, RenderError> {
+        let files = self.files_for(version);
+        let world = self.world(&files, markup, date);
+        compile_in(&world)
+    }
+
+    /// Exports a compiled document with `info`.
+    pub fn export(
+        &self,
+        mut document: PagedDocument,
+        info: &DocumentInfo,
+    ) -> Result<Vec<u8>, RenderError> {
+        stamp(&mut document, info);
+        let standards =
+            PdfStandards::new(&[PdfStandard::A_2b, PdfStandard::Ua_1]).map_err(|e| {
+                RenderError::Export(vec![Diagnostic {
+                    severity: "error",
+                    file: String::new(),
+                    line: 0,
+                    message: e.message().to_string(),
+                }])
+            })?;
+        let options = PdfOptions {
+            ident: Smart::Custom(info.ident.clone()),
+            creator: Smart::Custom(Some(format!("docket {}", env!("CARGO_PKG_VERSION")).into())),
+            timestamp: Some(Timestamp::new_utc(typst_date(info.date))),
+            standards,
+            tagged: true,
+            ..PdfOptions::default()
+        };
+        typst_pdf::pdf(&document, &options)
+            .map_err(|diags| RenderError::Export(locate_all(None, &diags)))
+    }
+
+    fn world<'a>(
+        &'a self,
+        files: &'a VersionFiles,
+        markup: String,
+        date: NaiveDate,
+    ) -> LetterWorld<'a> {
+        LetterWorld {
+            shared: &self.shared,
+            main: Source::new(self.shared.main_id, markup),
+            files,
+            today: typst_date(date),
+        }
+    }
+
+    fn compile_and_export(
+        &self,
+        version: &Version,
+        markup: String,
+        info: &DocumentInfo,
+    ) -> Result<Vec<u8>, RenderError> {
+        let document = self.compile(version, markup, info.date)?;
+        self.export(document, info)
+    }
+}
+
+fn compile_in(world: &LetterWorld<'_>) -> Result<PagedDocument, RenderError> {
+    let warned = typst::compile::<PagedDocument>(world);
+    warned
+        .output
+        .map_err(|diags| RenderError::Compile(locate_all(Some(world), &diags)))
+}
+
+/// Sets the metadata after compiling: per-document values in `set document`
+/// would defeat Typst's caching.
+fn stamp(document: &mut PagedDocument, info: &DocumentInfo) {
+    let meta = document.info_mut();
+    meta.title = Some(info.title.as_str().into());
+    meta.author = vec![info.author.as_str().into()];
+    meta.description = Some(info.subject.as_str().into());
+    meta.keywords = info.keywords.iter().map(|k| k.as_str().into()).collect();
+}
+
+fn typst_date(date: NaiveDate) -> Datetime {
+    let (m, d) = (date.month() as u8, date.day() as u8);
+    Datetime::from_ymd(date.year(), m, d)
+        .unwrap_or_else(|| unreachable!("a chrono date is a valid Typst date"))
+}
+
+fn locate_all(world: Option<&dyn World>, diags: &[SourceDiagnostic]) -> Vec<Diagnostic> {
+    diags.iter().map(|d| locate(world, d)).collect()
+}
+
+fn locate(world: Option<&dyn World>, diag: &SourceDiagnostic) -> Diagnostic {
+    let mut file = String::new();
+    let mut line = 0;
+    if let (Some(world), Some(id)) = (world, diag.span.id()) {
+        file = id.vpath().get_without_slash().to_owned();
+        if let (Ok(source), Some(range)) = (world.source(id), world.range(diag.span)) {
+            line = source
+                .lines()
+                .byte_to_line(range.start)
+                .map_or(0, |l| l + 1);
+        }
+    }
+    let mut message = diag.message.to_string();
+    for hint in &diag.hints {
+        message.push_str(&format!(" (hint: {})", hint.v));
+    }
+    Diagnostic {
+        severity: match diag.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        },
+        file,
+        line,
+        message,
+    }
+}

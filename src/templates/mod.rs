@@ -1,0 +1,507 @@
+//! Versioned letter templates as data: loading `letter-templates/`, choosing
+//! the version in force on a date, and turning a case into Typst markup with
+//! minijinja.
+//!
+//! ```text
+//! letter-templates/
+//!   _layout/<layout-version>/*.typ    shared letterhead, address block, footer
+//!   <kind>/<version>/meta.toml        title, level, edition, sender, dates…
+//!   <kind>/<version>/template.typ.j2  minijinja producing Typst markup
+//!   <kind>/<version>/sample.json      a realistic, fictional case
+//! ```
+//!
+//! Templates use `<< … >>` for values, `<% … %>` for tags and `<# … #>` for
+//! comments, so that Typst's own `{`, `{{`, `{#` and `#` never clash with the
+//! template language. Every printed value is escaped for Typst markup unless a
+//! filter built the markup itself (see [`escape`]).
+
+pub mod escape;
+mod filters;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use minijinja::syntax::SyntaxConfig;
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+
+/// Name of the template file in a version folder.
+pub const TEMPLATE_FILE: &str = "template.typ.j2";
+/// Name of the metadata file in a version folder.
+pub const META_FILE: &str = "meta.toml";
+/// Name of the sample case in a version folder.
+pub const SAMPLE_FILE: &str = "sample.json";
+/// Folder of shared layout versions, beside the kinds.
+pub const LAYOUT_DIR: &str = "_layout";
+
+/// What can go wrong loading or filling templates.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    /// The template folder could not be read or holds something malformed.
+    #[error("{path}: {message}")]
+    Load {
+        /// The file or folder at fault.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// No such document kind.
+    #[error("there is no document kind `{0}`")]
+    UnknownKind(String),
+    /// No such version of a kind.
+    #[error("{kind} has no version `{version}`")]
+    UnknownVersion {
+        /// The kind.
+        kind: String,
+        /// The version asked for.
+        version: String,
+    },
+    /// No version of the kind is in force on the date.
+    #[error("no version of {kind} is in force on {as_of}")]
+    NotInForce {
+        /// The kind.
+        kind: String,
+        /// The date asked about.
+        as_of: NaiveDate,
+    },
+    /// The template failed while filling it in: a defect in the template.
+    #[error("{template}:{line}: {message}")]
+    Fill {
+        /// The template file, relative to the template root.
+        template: String,
+        /// The line in that file (0 if unknown).
+        line: usize,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// Who sends a document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sender {
+    /// The pupil's school.
+    School,
+    /// The local authority's attendance service (an attendance officer).
+    LocalAuthority,
+    /// The local authority's Courts Team.
+    CourtsTeam,
+}
+
+/// Which edition of the framework a version belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Edition {
+    /// PRU Inclusion & Attendance Support, in force until 31 August 2024.
+    Pias,
+    /// Kent PRU & Attendance Service, September 2024, in force from 1 September 2024.
+    #[serde(rename = "kpas-2024")]
+    Kpas2024,
+}
+
+/// A version's `meta.toml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// The document's title, e.g. `Absence concern letter`.
+    pub title: String,
+    /// Framework level, 1 to 4.
+    pub level: u8,
+    /// Framework edition.
+    pub edition: Edition,
+    /// Who sends it.
+    pub sender: Sender,
+    /// First day this version is in force.
+    #[serde(with = "toml_date")]
+    pub effective_from: NaiveDate,
+    /// Last day this version is in force, if it has ended.
+    #[serde(default, with = "toml_date::option")]
+    pub effective_to: Option<NaiveDate>,
+    /// The shared layout version the template imports as `/layout/…`.
+    pub layout: String,
+    /// Case sections the document cannot do without (e.g. `attendance`).
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Drafts are never chosen by date; they render only when asked for by name.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+/// One published or draft version of one document kind, loaded into memory.
+#[derive(Debug)]
+pub struct Version {
+    /// The kind, e.g. `absence-concern-letter`.
+    pub kind: String,
+    /// The version name, e.g. `kpas-1`.
+    pub version: String,
+    /// Its metadata.
+    pub meta: Meta,
+    /// Its sample case, as JSON text.
+    pub sample: String,
+    /// Every file the Typst compile may read, by virtual path: the version's
+    /// own files under `/` and the layout's under `/layout/`.
+    pub files: Arc<BTreeMap<String, Vec<u8>>>,
+    /// Template name in the minijinja environment.
+    template_name: String,
+}
+
+impl Version {
+    /// `kind@version`, as in the `Docket-Template` header.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.kind, self.version)
+    }
+
+    /// Whether the version is in force on `date`.
+    pub fn in_force_on(&self, date: NaiveDate) -> bool {
+        !self.meta.draft
+            && self.meta.effective_from <= date
+            && self.meta.effective_to.is_none_or(|to| date <= to)
+    }
+}
+
+/// All kinds and versions under one template root, and the environment that
+/// fills them. Loaded once; cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct TemplateStore {
+    root: PathBuf,
+    kinds: BTreeMap<String, Vec<Arc<Version>>>,
+    env: Environment<'static>,
+}
+
+impl TemplateStore {
+    /// Loads every kind and version under `root`, compiling each template so
+    /// that syntax errors surface at start-up, not on a caller's request.
+    pub fn load(root: &Path) -> Result<Self, TemplateError> {
+        let mut env = environment();
+        let layouts = load_layouts(&root.join(LAYOUT_DIR))?;
+        let mut kinds = BTreeMap::new();
+        for kind_dir in sorted_dirs(root)? {
+            let kind = file_name(&kind_dir);
+            if kind.starts_with(['_', '.']) {
+                continue;
+            }
+            check_slug(&kind_dir, &kind)?;
+            let mut versions = Vec::new();
+            for version_dir in sorted_dirs(&kind_dir)? {
+                let version = load_version(&kind, &version_dir, &layouts, &mut env)?;
+                versions.push(Arc::new(version));
+            }
+            versions.sort_by(|a, b| {
+                (a.meta.effective_from, &a.version).cmp(&(b.meta.effective_from, &b.version))
+            });
+            if !versions.is_empty() {
+                kinds.insert(kind, versions);
+            }
+        }
+        if kinds.is_empty() {
+            return Err(load_error(root, "holds no document kinds"));
+        }
+        Ok(Self {
+            root: root.to_path_buf(),
+            kinds,
+            env,
+        })
+    }
+
+    /// The folder the templates were loaded from.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every kind with its versions, oldest first.
+    pub fn kinds(&self) -> impl Iterator<Item = (&str, &[Arc<Version>])> {
+        self.kinds.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+    }
+
+    /// Chooses a version: the one named, or else the one in force on `as_of`.
+    pub fn select(
+        &self,
+        kind: &str,
+        version: Option<&str>,
+        as_of: NaiveDate,
+    ) -> Result<Arc<Version>, TemplateError> {
+        let versions = self
+            .kinds
+            .get(kind)
+            .ok_or_else(|| TemplateError::UnknownKind(kind.to_owned()))?;
+        let found = match version {
+            Some(name) => versions.iter().find(|v| v.version == name).ok_or_else(|| {
+                TemplateError::UnknownVersion {
+                    kind: kind.to_owned(),
+                    version: name.to_owned(),
+                }
+            })?,
+            // The newest version in force wins where periods overlap.
+            None => versions
+                .iter()
+                .rev()
+                .find(|v| v.in_force_on(as_of))
+                .ok_or_else(|| TemplateError::NotInForce {
+                    kind: kind.to_owned(),
+                    as_of,
+                })?,
+        };
+        Ok(Arc::clone(found))
+    }
+
+    /// Fills a version's template with `context`, giving Typst markup.
+    pub fn fill(
+        &self,
+        version: &Version,
+        context: &minijinja::Value,
+    ) -> Result<String, TemplateError> {
+        let template = self
+            .env
+            .get_template(&version.template_name)
+            .map_err(|e| fill_error(&version.template_name, &e))?;
+        template
+            .render(context)
+            .map_err(|e| fill_error(&version.template_name, &e))
+    }
+}
+
+fn fill_error(name: &str, e: &minijinja::Error) -> TemplateError {
+    TemplateError::Fill {
+        template: e.name().unwrap_or(name).to_owned(),
+        line: e.line().unwrap_or(0),
+        message: e
+            .detail()
+            .map_or_else(|| e.kind().to_string(), str::to_owned),
+    }
+}
+
+/// The minijinja environment every template runs in.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    let syntax = SyntaxConfig::builder()
+        .block_delimiters("<%", "%>")
+        .variable_delimiters("<<", ">>")
+        .comment_delimiters("<#", "#>")
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build();
+    match syntax {
+        Ok(syntax) => env.set_syntax(syntax),
+        Err(e) => unreachable!("the template delimiters are distinct: {e}"),
+    }
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| AutoEscape::Custom(filters::TYPST.into()));
+    env.set_formatter(filters::formatter);
+    env.add_filter("long_date", filters::long_date);
+    env.add_filter("day_date", filters::day_date);
+    env.add_filter("short_date", filters::short_date);
+    env.add_filter("time", filters::time);
+    env.add_filter("money", filters::money);
+    env.add_filter("name", filters::name);
+    env.add_filter("salutation", filters::salutation);
+    env.add_filter("known_as", filters::known_as);
+    env.add_filter("join_and", filters::join_and);
+    env.add_filter("sessions", filters::sessions);
+    env.add_filter("address_lines", filters::address_lines);
+    env.add_filter("postcode", filters::postcode);
+    env.add_filter("str", filters::str_literal);
+    env
+}
+
+fn load_error(path: &Path, message: impl Into<String>) -> TemplateError {
+    TemplateError::Load {
+        path: path.to_path_buf(),
+        message: message.into(),
+    }
+}
+
+fn sorted_dirs(dir: &Path) -> Result<Vec<PathBuf>, TemplateError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| load_error(dir, e.to_string()))?;
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| load_error(dir, e.to_string()))?;
+        if entry
+            .file_type()
+            .map_err(|e| load_error(&entry.path(), e.to_string()))?
+            .is_dir()
+        {
+            dirs.push(entry.path());
+        }
+    }
+    dirs.sort();
+    Ok(dirs)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Kinds and versions appear in URLs and file names: keep them plain.
+fn check_slug(path: &Path, slug: &str) -> Result<(), TemplateError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 64
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.'))
+        && !slug.starts_with(['-', '.']);
+    if ok {
+        Ok(())
+    } else {
+        Err(load_error(path, "names may use only a-z, 0-9, `-` and `.`"))
+    }
+}
+
+/// Reads every regular file below `dir` into memory, keyed by its path under
+/// `prefix`. Symbolic links are refused so a template cannot reach outside.
+fn read_tree(
+    dir: &Path,
+    prefix: &str,
+    out: &mut BTreeMap<String, Vec<u8>>,
+) -> Result<(), TemplateError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| load_error(dir, e.to_string()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| load_error(dir, e.to_string()))?;
+        let path = entry.path();
+        let name = file_name(&path);
+        let kind = entry
+            .file_type()
+            .map_err(|e| load_error(&path, e.to_string()))?;
+        if kind.is_symlink() {
+            return Err(load_error(
+                &path,
+                "symbolic links are not allowed in templates",
+            ));
+        } else if kind.is_dir() {
+            read_tree(&path, &format!("{prefix}{name}/"), out)?;
+        } else {
+            let bytes = std::fs::read(&path).map_err(|e| load_error(&path, e.to_string()))?;
+            out.insert(format!("{prefix}{name}"), bytes);
+        }
+    }
+    Ok(())
+}
+
+fn load_layouts(dir: &Path) -> Result<BTreeMap<String, BTreeMap<String, Vec<u8>>>, TemplateError> {
+    let mut layouts = BTreeMap::new();
+    for layout_dir in sorted_dirs(dir)? {
+        let name = file_name(&layout_dir);
+        check_slug(&layout_dir, &name)?;
+        let mut files = BTreeMap::new();
+        read_tree(&layout_dir, "/layout/", &mut files)?;
+        layouts.insert(name, files);
+    }
+    Ok(layouts)
+}
+
+fn load_version(
+    kind: &str,
+    dir: &Path,
+    layouts: &BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    env: &mut Environment<'static>,
+) -> Result<Version, TemplateError> {
+    let version = file_name(dir);
+    check_slug(dir, &version)?;
+    let read_text = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read_to_string(&path).map_err(|e| load_error(&path, e.to_string()))
+    };
+    let meta_path = dir.join(META_FILE);
+    let meta: Meta = toml::from_str(&read_text(META_FILE)?)
+        .map_err(|e| load_error(&meta_path, e.to_string()))?;
+    if !(1..=4).contains(&meta.level) {
+        return Err(load_error(&meta_path, "level must be 1 to 4"));
+    }
+    if meta.effective_to.is_some_and(|to| to < meta.effective_from) {
+        return Err(load_error(
+            &meta_path,
+            "effective_to is before effective_from",
+        ));
+    }
+    for section in &meta.requires {
+        if !crate::case::SECTIONS.contains(&section.as_str()) {
+            return Err(load_error(
+                &meta_path,
+                format!(
+                    "requires unknown section `{section}`; known: {}",
+                    crate::case::SECTIONS.join(", ")
+                ),
+            ));
+        }
+    }
+    let layout_files = layouts.get(&meta.layout).ok_or_else(|| {
+        load_error(
+            &meta_path,
+            format!("layout `{}` is not in {LAYOUT_DIR}/", meta.layout),
+        )
+    })?;
+    let sample = read_text(SAMPLE_FILE)?;
+    let source = read_text(TEMPLATE_FILE)?;
+    let template_name = format!("{kind}/{version}/{TEMPLATE_FILE}");
+    env.add_template_owned(template_name.clone(), source)
+        .map_err(|e| {
+            load_error(
+                &dir.join(TEMPLATE_FILE),
+                format!("line {}: {}", e.line().unwrap_or(0), e),
+            )
+        })?;
+    let mut files = layout_files.clone();
+    read_tree(dir, "/", &mut files)?;
+    Ok(Version {
+        kind: kind.to_owned(),
+        version,
+        meta,
+        sample,
+        files: Arc::new(files),
+        template_name,
+    })
+}
+
+/// TOML dates may be written bare (`2024-09-01`) or quoted.
+mod toml_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+
+    fn convert<E: serde::de::Error>(repr: Repr) -> Result<NaiveDate, E> {
+        let text = match repr {
+            Repr::Toml(d) => d.to_string(),
+            Repr::Text(s) => s,
+        };
+        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map_err(|_| E::custom(format!("`{text}` is not a date written YYYY-MM-DD")))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        convert(Repr::deserialize(d)?)
+    }
+
+    pub(super) fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&date.format("%Y-%m-%d"))
+    }
+
+    pub(super) mod option {
+        use super::*;
+
+        pub(in crate::templates) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<NaiveDate>, D::Error> {
+            Option::<Repr>::deserialize(d)?.map(convert).transpose()
+        }
+
+        pub(in crate::templates) fn serialize<S: Serializer>(
+            date: &Option<NaiveDate>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match date {
+                Some(d) => super::serialize(d, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
