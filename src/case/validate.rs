@@ -170,6 +170,26 @@ fn describe(at: &str, kind: &ValidationErrorKind) -> Vec<Problem> {
             one(format!("must be one of: {}", names.join(", ")))
         }
         ValidationErrorKind::FalseSchema => one("is not allowed here".into()),
+        // Optional sections are `anyOf: [section, null]`: report what is wrong
+        // inside the branch the value was meant for, not the `anyOf` itself.
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            let meant: Vec<_> = context
+                .iter()
+                .filter(|branch| {
+                    !branch.iter().all(|e| {
+                        matches!(e.kind(), ValidationErrorKind::Type { .. })
+                            && e.instance_path().as_str() == at
+                    })
+                })
+                .collect();
+            match meant.as_slice() {
+                [branch] => branch
+                    .iter()
+                    .flat_map(|e| describe(e.instance_path().as_str(), e.kind()))
+                    .collect(),
+                _ => one("has the wrong type".into()),
+            }
+        }
         other => one(format!("is not valid: {}", kind_name(other))),
     }
 }

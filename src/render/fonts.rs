@@ -41,7 +41,13 @@ impl Fonts {
 
     /// Whether some font can print `c`. Whitespace and invisible formatting
     /// characters (zero-width joiners, direction marks…) need no glyph.
+    ///
+    /// U+FEFF and U+FFFE are never printable: archival PDF forbids them in
+    /// the text layer.
     pub fn covers(&self, c: char) -> bool {
+        if matches!(c, '\u{FEFF}' | '\u{FFFE}') {
+            return false;
+        }
         c.is_whitespace()
             || is_invisible_format(c)
             || self
@@ -55,7 +61,7 @@ impl Fonts {
 fn is_invisible_format(c: char) -> bool {
     matches!(u32::from(c),
         0x00AD | 0x034F | 0x061C | 0x180B..=0x180F | 0x200B..=0x200F | 0x202A..=0x202E
-        | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFE00..=0xFE0F | 0xFEFF)
+        | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFE00..=0xFE0F)
 }
 
 #[cfg(test)]
@@ -83,5 +89,6 @@ mod tests {
         }
         assert!(fonts.covers('\u{200D}'));
         assert!(!fonts.covers('王'));
+        assert!(!fonts.covers('\u{FEFF}'));
     }
 }

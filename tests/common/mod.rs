@@ -1,0 +1,121 @@
+//! Helpers shared by the end-to-end tests: the real templates, the real
+//! router driven without a socket, and the text of a PDF read back out.
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use docket::Docket;
+use docket::http::{ServeOptions, app};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// The repository's template folder.
+pub fn templates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("letter-templates")
+}
+
+/// One `Docket` for the whole test binary: fonts and templates load once.
+pub fn docket() -> Arc<Docket> {
+    static DOCKET: OnceLock<Arc<Docket>> = OnceLock::new();
+    Arc::clone(
+        DOCKET.get_or_init(|| Arc::new(Docket::load(&templates_dir()).expect("templates load"))),
+    )
+}
+
+/// The router with default options.
+pub fn router() -> Router {
+    app(docket(), &ServeOptions::default())
+}
+
+/// A response, read whole.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+/// Sends one request through `router`.
+pub async fn send(router: Router, request: Request<Body>) -> Reply {
+    let response = router.oneshot(request).await.expect("infallible");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `GET path`.
+pub async fn get(path: &str) -> Reply {
+    send(router(), Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+/// `POST path` with a JSON body.
+pub async fn post_json(path: &str, body: &serde_json::Value) -> Reply {
+    post_raw(
+        router(),
+        path,
+        "application/json",
+        serde_json::to_vec(body).unwrap(),
+    )
+    .await
+}
+
+/// `POST path` with any body and content type.
+pub async fn post_raw(router: Router, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+    let request = Request::post(path)
+        .header("content-type", content_type)
+        .body(Body::from(body))
+        .unwrap();
+    send(router, request).await
+}
+
+/// Every (kind, version, sample) in the template folder.
+pub fn samples() -> Vec<(String, String, serde_json::Value)> {
+    let docket = docket();
+    let mut out = Vec::new();
+    for (kind, versions) in docket.templates().kinds() {
+        for v in versions {
+            let sample = serde_json::from_str(&v.sample).expect("sample is JSON");
+            out.push((kind.to_owned(), v.version.clone(), sample));
+        }
+    }
+    assert!(!out.is_empty(), "no templates found");
+    out
+}
+
+/// The text of a PDF, with runs of whitespace folded to one space.
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let text = pdf_extract::extract_text_from_mem(pdf).expect("PDF text extracts");
+    fold(&text)
+}
+
+/// Folds runs of whitespace to one space.
+pub fn fold(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
