@@ -185,7 +185,7 @@ pub fn attendance_figures(
         absent_sessions: absent,
         attendance_percent: percent_1dp(present, possible),
         absence_percent: percent_1dp(absent, possible),
-        days_missed: if absent % 2 == 0 {
+        days_missed: if absent.is_multiple_of(2) {
             (absent / 2).to_string()
         } else {
             format!("{}.5", absent / 2)

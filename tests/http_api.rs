@@ -1,6 +1,8 @@
 //! The HTTP API's contract: listings, samples, version selection, and the
 //! RFC 9457 problem responses for every kind of bad request.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::Duration;

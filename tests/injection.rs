@@ -1,6 +1,8 @@
 //! Case data is untrusted: whatever a string holds, it prints literally or is
 //! refused with 422; it never becomes Typst code and never causes a 5xx.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

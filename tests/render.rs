@@ -1,6 +1,8 @@
 //! End-to-end: every template version renders its sample through the real
 //! router and the real Typst compile, and the PDF's text says what it must.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::*;

@@ -366,10 +366,12 @@ fn check_rules(case: &Case) -> Vec<Problem> {
             );
         }
     }
-    if let Some(m) = &case.meeting {
-        if let Err(e) = rules::check_meeting_date(date, m.date) {
-            push("/meeting/date", e.to_string());
-        }
+    if let Some(Err(e)) = case
+        .meeting
+        .as_ref()
+        .map(|m| rules::check_meeting_date(date, m.date))
+    {
+        push("/meeting/date", e.to_string());
     }
     problems
 }

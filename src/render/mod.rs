@@ -173,7 +173,7 @@ impl Renderer {
             })?;
         let options = PdfOptions {
             ident: Smart::Custom(info.ident.clone()),
-            creator: Smart::Custom(Some(format!("docket {}", env!("CARGO_PKG_VERSION")).into())),
+            creator: Smart::Custom(Some(format!("docket {}", env!("CARGO_PKG_VERSION")))),
             timestamp: Some(Timestamp::new_utc(typst_date(info.date))),
             standards,
             tagged: true,

@@ -41,12 +41,10 @@ impl VersionFiles {
         let mut prepared = Self::default();
         for (path, data) in files {
             let Some(id) = file_id(path) else { continue };
-            if path.ends_with(".typ") {
-                if let Ok(text) = std::str::from_utf8(data) {
-                    prepared
-                        .sources
-                        .insert(id, Source::new(id, text.to_owned()));
-                }
+            if let (true, Ok(text)) = (path.ends_with(".typ"), std::str::from_utf8(data)) {
+                prepared
+                    .sources
+                    .insert(id, Source::new(id, text.to_owned()));
             }
             prepared.bytes.insert(id, Bytes::new(data.clone()));
         }

@@ -1,0 +1,102 @@
+//! The command line as a person uses it: `docket render` writes a PDF or
+//! lists every problem by field and exits non-zero; `docket templates list`
+//! shows the catalogue by level.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+fn docket_cmd() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docket"));
+    cmd.arg("--templates").arg(templates_dir());
+    cmd
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("docket-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn render_writes_a_pdf() {
+    let out = temp("letter.pdf");
+    let data = templates_dir().join("family-meeting-invitation/kpas-1/sample.json");
+    let status = docket_cmd()
+        .args(["render", "family-meeting-invitation", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let pdf = std::fs::read(&out).unwrap();
+    assert!(pdf_text(&pdf).contains("Mrs Agnieszka Kowalczyk"));
+}
+
+#[test]
+fn render_lists_every_problem_and_fails() {
+    let data = temp("bad.json");
+    let mut case: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(templates_dir().join("absence-concern-letter/kpas-1/sample.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    case["pupil"]["upn"] = "A886200012345".into();
+    case["school"]["address"]["postcode"] = "nowhere".into();
+    std::fs::write(&data, case.to_string()).unwrap();
+    let out = temp("never.pdf");
+    let output = docket_cmd()
+        .args(["render", "absence-concern-letter", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/pupil/upn: is not a valid Unique Pupil Number"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("/school/address/postcode: is not a valid UK postcode"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is written for a refused case");
+}
+
+#[test]
+fn templates_list_groups_by_level() {
+    let output = docket_cmd().args(["templates", "list"]).output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let l1 = stdout.find("Level 1").unwrap();
+    let l2 = stdout.find("Level 2").unwrap();
+    let acl = stdout.find("absence-concern-letter").unwrap();
+    let fmi = stdout.find("family-meeting-invitation").unwrap();
+    assert!(l1 < acl && acl < l2 && l2 < fmi, "{stdout}");
+}
+
+#[test]
+fn unknown_kind_is_refused_with_a_hint() {
+    let data = templates_dir().join("absence-concern-letter/kpas-1/sample.json");
+    let output = docket_cmd()
+        .args(["render", "no-such-letter", "--data"])
+        .arg(&data)
+        .arg("-o")
+        .arg(temp("x.pdf"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("there is no document kind `no-such-letter`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("hint: `docket templates list`"), "{stderr}");
+}

@@ -1,0 +1,205 @@
+//! Every document of every version is an archival, accessible PDF: PDF/A-2b
+//! and PDF/UA-1 declared, tagged, in British English, with a real title,
+//! headings and marked table headers; and it passes `qpdf --check` and the
+//! `pdfua` checker with no findings.
+//!
+//! The external checkers are installed by `scripts/setup`. Without them their
+//! test says so and passes, unless `DOCKET_REQUIRE_TOOLS=1` (CI sets it), in
+//! which case a missing tool fails the test.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+use lopdf::{Document, Object};
+
+fn render_all() -> Vec<(String, Vec<u8>)> {
+    samples()
+        .into_iter()
+        .map(|(kind, version, sample)| {
+            let pdf = docket()
+                .render(&docket::Request {
+                    kind: &kind,
+                    version: Some(&version),
+                    as_of: None,
+                    recipient: None,
+                    case: &sample,
+                })
+                .unwrap_or_else(|e| panic!("{kind}@{version}: {e}"))
+                .pdf;
+            (format!("{kind}@{version}"), pdf)
+        })
+        .collect()
+}
+
+fn name_of(obj: &Object) -> String {
+    match obj {
+        Object::Name(n) => String::from_utf8_lossy(n).into_owned(),
+        _ => String::new(),
+    }
+}
+
+/// Collects the structure types used in the structure tree.
+fn struct_types(doc: &Document, obj: &Object, out: &mut Vec<String>, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    let obj = match obj {
+        Object::Reference(id) => match doc.get_object(*id) {
+            Ok(o) => o,
+            Err(_) => return,
+        },
+        o => o,
+    };
+    match obj {
+        Object::Dictionary(d) => {
+            if let Ok(s) = d.get(b"S") {
+                out.push(name_of(s));
+            }
+            if let Ok(k) = d.get(b"K") {
+                struct_types(doc, k, out, depth + 1);
+            }
+        }
+        Object::Array(items) => items
+            .iter()
+            .for_each(|i| struct_types(doc, i, out, depth + 1)),
+        _ => {}
+    }
+}
+
+/// The catalogue declares what the standards require.
+#[test]
+fn pdfs_declare_archival_and_accessible_standards() {
+    for (id, pdf) in render_all() {
+        let doc = Document::load_mem(&pdf).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let catalog = doc.catalog().unwrap();
+        let lang = catalog
+            .get(b"Lang")
+            .and_then(Object::as_str)
+            .map(|b| String::from_utf8_lossy(b).into_owned());
+        assert_eq!(
+            lang.ok().as_deref(),
+            Some("en-GB"),
+            "{id}: document language"
+        );
+        let mark_info = catalog
+            .get_deref(b"MarkInfo", &doc)
+            .and_then(Object::as_dict)
+            .unwrap();
+        assert_eq!(
+            mark_info.get(b"Marked").and_then(Object::as_bool).ok(),
+            Some(true),
+            "{id}: tagged"
+        );
+        let prefs = catalog
+            .get_deref(b"ViewerPreferences", &doc)
+            .and_then(Object::as_dict)
+            .unwrap();
+        assert_eq!(
+            prefs.get(b"DisplayDocTitle").and_then(Object::as_bool).ok(),
+            Some(true),
+            "{id}"
+        );
+        let metadata = catalog
+            .get_deref(b"Metadata", &doc)
+            .and_then(Object::as_stream)
+            .unwrap();
+        let xmp = String::from_utf8_lossy(&metadata.content);
+        for claim in ["pdfaid:part", "pdfuaid:part", "dc:title", "docket"] {
+            assert!(xmp.contains(claim), "{id}: XMP lacks {claim}");
+        }
+        assert!(
+            xmp.contains("<pdfaid:part>2</pdfaid:part>") || xmp.contains("pdfaid:part=\"2\""),
+            "{id}: PDF/A-2"
+        );
+        assert!(
+            xmp.contains("<pdfuaid:part>1</pdfuaid:part>") || xmp.contains("pdfuaid:part=\"1\""),
+            "{id}: PDF/UA-1"
+        );
+        let root = catalog.get(b"StructTreeRoot").unwrap();
+        let mut types = Vec::new();
+        struct_types(&doc, root, &mut types, 0);
+        for want in ["H1", "P", "Table", "TH", "TD", "L"] {
+            assert!(
+                types.iter().any(|t| t == want),
+                "{id}: no {want} in the structure tree: {types:?}"
+            );
+        }
+        let info = doc
+            .trailer
+            .get_deref(b"Info", &doc)
+            .and_then(Object::as_dict)
+            .unwrap();
+        let title = info
+            .get(b"Title")
+            .and_then(Object::as_str)
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
+        assert!(!title.is_empty(), "{id}: title");
+    }
+}
+
+fn tool(name: &str) -> bool {
+    let found = Command::new(name).arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("DOCKET_REQUIRE_TOOLS").is_none(),
+            "{name} is required (DOCKET_REQUIRE_TOOLS is set) but not installed: run scripts/setup"
+        );
+        eprintln!(
+            "note: {name} is not installed, so its check is skipped; run scripts/setup to install it"
+        );
+    }
+    found
+}
+
+/// `qpdf --check` and `pdfua check` find nothing wrong with any document.
+#[test]
+fn external_checkers_find_nothing() {
+    let (qpdf, pdfua) = (tool("qpdf"), tool("pdfua"));
+    if !qpdf && !pdfua {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("docket-conformance-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (id, pdf) in render_all() {
+        let path = dir.join(format!("{}.pdf", id.replace('@', "_")));
+        std::fs::write(&path, &pdf).unwrap();
+        if qpdf {
+            let out = Command::new("qpdf")
+                .arg("--check")
+                .arg(&path)
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && text.contains("No syntax or stream encoding errors"),
+                "{id}: qpdf --check:\n{text}"
+            );
+        }
+        if pdfua {
+            let out = Command::new("pdfua")
+                .args(["check", "--format", "json"])
+                .arg(&path)
+                .output()
+                .unwrap();
+            let report: serde_json::Value =
+                serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+                    panic!(
+                        "{id}: pdfua output is not JSON ({e}): {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    )
+                });
+            assert_eq!(
+                report["summary"]["findings"], 0,
+                "{id}: pdfua findings: {}",
+                report["findings"]
+            );
+            assert!(out.status.success(), "{id}: pdfua exit {:?}", out.status);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
