@@ -14,6 +14,7 @@ pub mod world;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate};
 use typst::diag::{Severity, SourceDiagnostic};
@@ -64,6 +65,15 @@ pub enum RenderError {
     /// Typst could not export the PDF.
     #[error("PDF export failed: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Export(Vec<Diagnostic>),
+}
+
+/// How long the stages of one render took.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StageTimes {
+    /// Typst compile (evaluation and layout).
+    pub compile: Duration,
+    /// PDF export.
+    pub export: Duration,
 }
 
 /// What a PDF says about itself.
@@ -137,10 +147,28 @@ impl Renderer {
         markup: String,
         info: &DocumentInfo,
     ) -> Result<Vec<u8>, RenderError> {
-        let result = self.compile_and_export(version, markup, info);
+        self.render_timed(version, markup, info).map(|(pdf, _)| pdf)
+    }
+
+    /// [`render`](Self::render), also reporting how long each stage took.
+    pub fn render_timed(
+        &self,
+        version: &Version,
+        markup: String,
+        info: &DocumentInfo,
+    ) -> Result<(Vec<u8>, StageTimes), RenderError> {
+        let start = Instant::now();
+        let compiled = self.compile(version, markup, info.date);
+        let compile = start.elapsed();
+        let result = compiled.and_then(|document| self.export(document, info));
         // Trim the cache after every compile, failed ones included.
         comemo::evict(CACHE_MAX_AGE);
-        result
+        let times = StageTimes {
+            compile,
+            export: start.elapsed() - compile,
+        };
+        tracing::debug!(compile_us = times.compile.as_micros() as u64, export_us = times.export.as_micros() as u64, "rendered");
+        result.map(|pdf| (pdf, times))
     }
 
     /// Compiles only (for benchmarks that time the stages apart).
@@ -197,15 +225,6 @@ impl Renderer {
         }
     }
 
-    fn compile_and_export(
-        &self,
-        version: &Version,
-        markup: String,
-        info: &DocumentInfo,
-    ) -> Result<Vec<u8>, RenderError> {
-        let document = self.compile(version, markup, info.date)?;
-        self.export(document, info)
-    }
 }
 
 fn compile_in(world: &LetterWorld<'_>) -> Result<PagedDocument, RenderError> {
