@@ -20,11 +20,30 @@ use std::time::{Duration, Instant};
 use docket::{Docket, Request};
 use serde_json::Value;
 
-const GIVEN: &[&str] = &["Ellie", "Oliwia", "Mohammed", "Zoë", "Tomasz", "Amelia", "Nguyễn", "Oscar", "Ava", "Dafydd", "Isla", "Leo"];
-const FAMILY: &[&str] = &["Brown", "Kowalczyk", "Ahmed", "O'Brien", "Wiśniewski", "Smith", "Patel", "Jones", "Taylor", "Evans", "Nowak", "Green"];
+const GIVEN: &[&str] = &[
+    "Ellie", "Oliwia", "Mohammed", "Zoë", "Tomasz", "Amelia", "Nguyễn", "Oscar", "Ava", "Dafydd",
+    "Isla", "Leo",
+];
+const FAMILY: &[&str] = &[
+    "Brown",
+    "Kowalczyk",
+    "Ahmed",
+    "O'Brien",
+    "Wiśniewski",
+    "Smith",
+    "Patel",
+    "Jones",
+    "Taylor",
+    "Evans",
+    "Nowak",
+    "Green",
+];
 
 fn env_num(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// The `i`-th variation of a sample: different names, reference and counts.
@@ -33,7 +52,8 @@ fn vary(sample: &Value, i: u64) -> Value {
     let n = i as usize;
     case["reference"] = Value::from(format!("BENCH/{i:07}"));
     case["pupil"]["given_names"] = Value::from(GIVEN[n % GIVEN.len()]);
-    case["pupil"]["family_name"] = Value::from(format!("{}-{}", FAMILY[(n / 7) % FAMILY.len()], i % 997));
+    case["pupil"]["family_name"] =
+        Value::from(format!("{}-{}", FAMILY[(n / 7) % FAMILY.len()], i % 997));
     if let Some(parents) = case["parents"].as_array_mut() {
         for p in parents {
             p["given_names"] = Value::from(GIVEN[(n + 3) % GIVEN.len()]);
@@ -70,7 +90,13 @@ struct Kind {
 
 fn render_one(docket: &Docket, k: &Kind, i: u64) -> usize {
     let case = vary(&k.sample, i);
-    let request = Request { kind: &k.kind, version: Some(&k.version), as_of: None, recipient: Some(0), case: &case };
+    let request = Request {
+        kind: &k.kind,
+        version: Some(&k.version),
+        as_of: None,
+        recipient: Some(0),
+        case: &case,
+    };
     docket.render(&request).expect("renders").pdf.len()
 }
 
@@ -84,29 +110,51 @@ fn main() {
         .kinds()
         .filter_map(|(kind, versions)| {
             let v = versions.iter().rev().find(|v| !v.meta.draft)?;
-            Some(Kind { kind: kind.to_owned(), version: v.version.clone(), sample: serde_json::from_str(&v.sample).unwrap() })
+            Some(Kind {
+                kind: kind.to_owned(),
+                version: v.version.clone(),
+                sample: serde_json::from_str(&v.sample).unwrap(),
+            })
         })
         .collect();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!("docket render benchmark: {cores} cores, release build, data varied on every render");
-    println!("start-up (fonts, library, templates): {:.1} ms", load.as_secs_f64() * 1000.0);
+    println!(
+        "start-up (fonts, library, templates): {:.1} ms",
+        load.as_secs_f64() * 1000.0
+    );
 
     // Warm latency per kind and stage.
     let samples = env_num("DOCKET_BENCH_SAMPLES", 1000);
-    println!("\nwarm latency, one copy per render ({samples} renders per kind after 100 warm-up), ms:");
-    println!("{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}", "kind", "fill p50", "comp p50", "comp p95", "pdf p50", "pdf p95", "all p50", "all p95");
+    println!(
+        "\nwarm latency, one copy per render ({samples} renders per kind after 100 warm-up), ms:"
+    );
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7}",
+        "kind", "fill p50", "comp p50", "comp p95", "pdf p50", "pdf p95", "all p50", "all p95"
+    );
     for k in &kinds {
         for i in 0..100 {
             render_one(&docket, k, i);
         }
-        let (mut fill, mut compile, mut export, mut total) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut fill, mut compile, mut export, mut total) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for i in 0..samples {
             let case = vary(&k.sample, 1_000_000 + i);
-            let request = Request { kind: &k.kind, version: Some(&k.version), as_of: None, recipient: Some(0), case: &case };
+            let request = Request {
+                kind: &k.kind,
+                version: Some(&k.version),
+                as_of: None,
+                recipient: Some(0),
+                case: &case,
+            };
             let t0 = Instant::now();
-            let (version, markup, info, _) = docket.prepare(&request).expect("valid");
+            let prepared = docket.prepare(&request).expect("valid");
             let filled = t0.elapsed();
-            let (_, times) = docket.renderer().render_timed(&version, markup, &info).expect("renders");
+            let (_, times) = docket
+                .renderer()
+                .render_timed(&prepared.version, prepared.markup, &prepared.info)
+                .expect("renders");
             total.push(t0.elapsed());
             fill.push(filled);
             compile.push(times.compile);
@@ -138,7 +186,12 @@ fn main() {
         let stop = Arc::new(AtomicBool::new(false));
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let (docket, kinds, done, stop) = (Arc::clone(&docket), Arc::clone(&kinds), Arc::clone(&done), Arc::clone(&stop));
+                let (docket, kinds, done, stop) = (
+                    Arc::clone(&docket),
+                    Arc::clone(&kinds),
+                    Arc::clone(&done),
+                    Arc::clone(&stop),
+                );
                 std::thread::spawn(move || {
                     let mut i = 10_000_000 * (t as u64 + 1);
                     while !stop.load(Ordering::Relaxed) {
@@ -157,9 +210,15 @@ fn main() {
         }
         let rate = done.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
         per_thread.push(rate);
-        println!("  {threads} thread{}: {rate:.0} letters/s", if threads == 1 { " " } else { "s" });
+        println!(
+            "  {threads} thread{}: {rate:.0} letters/s",
+            if threads == 1 { " " } else { "s" }
+        );
     }
-    println!("  scaling 2 threads / 1 thread: {:.2}x", per_thread[1] / per_thread[0]);
+    println!(
+        "  scaling 2 threads / 1 thread: {:.2}x",
+        per_thread[1] / per_thread[0]
+    );
     println!("INPROCESS_2T_LETTERS_PER_S={:.0}", per_thread[1]);
 
     // Memory over many renders, every one with different data.
@@ -170,7 +229,8 @@ fn main() {
         let mut at_1k = f64::NAN;
         let handles: Vec<_> = (0..cores as u64)
             .map(|t| {
-                let (docket, kinds, done) = (Arc::clone(&docket), Arc::clone(&kinds), Arc::clone(&done));
+                let (docket, kinds, done) =
+                    (Arc::clone(&docket), Arc::clone(&kinds), Arc::clone(&done));
                 std::thread::spawn(move || {
                     let mut i = 100_000_000 * (t + 1);
                     while done.fetch_add(1, Ordering::Relaxed) < total {
@@ -198,7 +258,10 @@ fn main() {
             h.join().unwrap();
         }
         let end = rss_mib();
-        println!("  after {total:>7} renders: {end:7.1} MiB ({:.0} s)", t0.elapsed().as_secs_f64());
+        println!(
+            "  after {total:>7} renders: {end:7.1} MiB ({:.0} s)",
+            t0.elapsed().as_secs_f64()
+        );
         println!("  ratio end / after 1k: {:.2}", end / at_1k);
     }
 }

@@ -57,6 +57,21 @@ pub struct Rendered {
     pub copies: usize,
 }
 
+/// A checked case with its template filled in, ready to typeset.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The template version chosen.
+    pub version: Arc<Version>,
+    /// The filled template: Typst markup, one copy per recipient.
+    pub markup: String,
+    /// The PDF's metadata.
+    pub info: DocumentInfo,
+    /// How many copies (recipients) the markup holds.
+    pub copies: usize,
+    /// The case's reference.
+    pub reference: String,
+}
+
 /// Figures computed from the case by the rules, for templates to print.
 #[derive(Debug, Serialize)]
 struct Figures {
@@ -112,10 +127,7 @@ impl Docket {
 
     /// Checks the case for `request` and fills the template, giving the
     /// version, the Typst markup and the PDF metadata, without typesetting.
-    pub fn prepare(
-        &self,
-        request: &Request<'_>,
-    ) -> Result<(Arc<Version>, String, DocumentInfo, usize), DocumentError> {
+    pub fn prepare(&self, request: &Request<'_>) -> Result<Prepared, DocumentError> {
         let as_of = request
             .as_of
             .unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -167,24 +179,31 @@ impl Docket {
             ],
             subject: format!("{} ({})", version.meta.title, version.id()),
         };
-        Ok((version, markup, info, recipients.len()))
+        Ok(Prepared {
+            version,
+            markup,
+            info,
+            copies: recipients.len(),
+            reference: case.reference,
+        })
     }
 
     /// Renders a document.
     pub fn render(&self, request: &Request<'_>) -> Result<Rendered, DocumentError> {
-        let (version, markup, info, copies) = self.prepare(request)?;
-        let pdf = self.renderer.render(&version, markup, &info)?;
-        let reference = request
-            .case
-            .get("reference")
-            .and_then(Value::as_str)
-            .unwrap_or("document");
-        let file_name = format!("{}-{}.pdf", version.kind, file_safe(reference));
+        let prepared = self.prepare(request)?;
+        let pdf = self
+            .renderer
+            .render(&prepared.version, prepared.markup, &prepared.info)?;
+        let file_name = format!(
+            "{}-{}.pdf",
+            prepared.version.kind,
+            file_safe(&prepared.reference)
+        );
         Ok(Rendered {
             pdf,
-            version,
+            version: prepared.version,
             file_name,
-            copies,
+            copies: prepared.copies,
         })
     }
 }

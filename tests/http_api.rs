@@ -305,8 +305,15 @@ fn root_with_template(name: &str, template: &str) -> std::path::PathBuf {
         }
     };
     copy(&src.join("_layout/1"), &root.join("_layout/1"));
-    copy(&src.join("absence-concern-letter/kpas-1"), &root.join("absence-concern-letter/kpas-1"));
-    std::fs::write(root.join("absence-concern-letter/kpas-1/template.typ.j2"), template).unwrap();
+    copy(
+        &src.join("absence-concern-letter/kpas-1"),
+        &root.join("absence-concern-letter/kpas-1"),
+    );
+    std::fs::write(
+        root.join("absence-concern-letter/kpas-1/template.typ.j2"),
+        template,
+    )
+    .unwrap();
     root
 }
 
@@ -315,18 +322,33 @@ fn root_with_template(name: &str, template: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn template_defects_are_500_with_an_id() {
     for (name, template) in [
-        ("undefined", "#import \"/layout/letter.typ\": *\n<< no_such_variable >>\n"),
-        ("typst", "#import \"/layout/letter.typ\": *\n#no-such-function(<< pupil.family_name|str >>)\n"),
+        (
+            "undefined",
+            "#import \"/layout/letter.typ\": *\n<< no_such_variable >>\n",
+        ),
+        (
+            "typst",
+            "#import \"/layout/letter.typ\": *\n#no-such-function(<< pupil.family_name|str >>)\n",
+        ),
         ("file", "#read(\"/etc/passwd\")\n"),
         ("package", "#import \"@preview/anything:0.1.0\": *\n"),
     ] {
         let root = root_with_template(name, template);
         let docket = std::sync::Arc::new(docket::Docket::load(&root).unwrap());
-        let reply = post_raw(app(docket, &ServeOptions::default()), "/v1/documents/absence-concern-letter", "application/json", serde_json::to_vec(&acl_sample()).unwrap()).await;
+        let reply = post_raw(
+            app(docket, &ServeOptions::default()),
+            "/v1/documents/absence-concern-letter",
+            "application/json",
+            serde_json::to_vec(&acl_sample()).unwrap(),
+        )
+        .await;
         let body = assert_problem(&reply, 500);
         let instance = body["instance"].as_str().unwrap();
         assert!(instance.starts_with("urn:uuid:"), "{name}: {instance}");
-        assert!(!String::from_utf8_lossy(&reply.body).contains("Brown"), "{name}: case data leaked into the problem");
+        assert!(
+            !String::from_utf8_lossy(&reply.body).contains("Brown"),
+            "{name}: case data leaked into the problem"
+        );
         let _ = std::fs::remove_dir_all(&root);
     }
 }

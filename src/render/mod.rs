@@ -167,7 +167,11 @@ impl Renderer {
             compile,
             export: start.elapsed() - compile,
         };
-        tracing::debug!(compile_us = times.compile.as_micros() as u64, export_us = times.export.as_micros() as u64, "rendered");
+        tracing::debug!(
+            compile_us = times.compile.as_micros() as u64,
+            export_us = times.export.as_micros() as u64,
+            "rendered"
+        );
         result.map(|pdf| (pdf, times))
     }
 
@@ -224,7 +228,6 @@ impl Renderer {
             today: typst_date(date),
         }
     }
-
 }
 
 fn compile_in(world: &LetterWorld<'_>) -> Result<PagedDocument, RenderError> {

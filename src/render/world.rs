@@ -4,7 +4,6 @@
 //! files, no packages, no network.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use typst::diag::{FileError, FileResult, PackageError};
 use typst::foundations::{Bytes, Datetime};
@@ -129,6 +128,3 @@ fn check_root(id: FileId) -> FileResult<()> {
 fn not_found(id: FileId) -> FileError {
     FileError::NotFound(id.vpath().get_without_slash().into())
 }
-
-/// Shared parts behind an `Arc`, for the render pool's threads.
-pub type SharedRef = Arc<Shared>;
