@@ -90,16 +90,7 @@ pub enum Sender {
     CourtsTeam,
 }
 
-/// Which edition of the framework a version belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Edition {
-    /// PRU Inclusion & Attendance Support, in force until 31 August 2024.
-    Pias,
-    /// Kent PRU & Attendance Service, September 2024, in force from 1 September 2024.
-    #[serde(rename = "kpas-2024")]
-    Kpas2024,
-}
+pub use crate::rules::Edition;
 
 /// A version's `meta.toml`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,13 +1,31 @@
 //! The rules of the framework and of the law that docket applies to a case:
 //! Unique Pupil Number check letters, UK postcodes, attendance percentages and
-//! absence bands, and the timing of meetings. Pure functions, no I/O; every
-//! figure a letter prints is computed here, never typed into a template.
+//! absence bands, and the timing of meetings here; the calendar of working
+//! days ([`calendar`]), register codes ([`codes`]) and penalty notices
+//! ([`penalty`]) in their own modules. Pure functions, no I/O, edition- and
+//! date-aware; every figure a letter prints is computed here, never typed into
+//! a template.
+
+pub mod calendar;
+pub mod codes;
+pub mod penalty;
 
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
 use regex::Regex;
 use serde::Serialize;
+
+/// Which edition of the framework applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Edition {
+    /// PRU Inclusion & Attendance Support, in force until 31 August 2024.
+    Pias,
+    /// Kent PRU & Attendance Service, September 2024, in force from 1 September 2024.
+    #[serde(rename = "kpas-2024")]
+    Kpas2024,
+}
 
 /// The 23 letters a UPN check character can take, indexed by value (no I, O, S).
 const UPN_LETTERS: &[u8; 23] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
