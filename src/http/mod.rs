@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::document::{Docket, Request};
 use crate::render::pool::RenderPool;
@@ -94,7 +94,8 @@ pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
                     .unwrap_or("-");
                 // Method and path only: paths carry kinds, never case data.
                 tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
-            }),
+            })
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
