@@ -14,15 +14,7 @@ use docket::http::{ServeOptions, app};
 use serde_json::json;
 
 fn acl_sample() -> serde_json::Value {
-    let v = docket()
-        .templates()
-        .select(
-            "absence-concern-letter",
-            Some("kpas-1"),
-            chrono::NaiveDate::MIN,
-        )
-        .unwrap();
-    serde_json::from_str(&v.sample).unwrap()
+    sample_of("absence-concern-letter", "kpas-1")
 }
 
 fn assert_problem(reply: &Reply, status: u16) -> serde_json::Value {

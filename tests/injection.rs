@@ -196,18 +196,7 @@ async fn hostile_strings_never_cause_server_errors() {
 }
 
 fn acl() -> Value {
-    serde_json::from_str(
-        &docket()
-            .templates()
-            .select(
-                "absence-concern-letter",
-                Some("kpas-1"),
-                chrono::NaiveDate::MIN,
-            )
-            .unwrap()
-            .sample,
-    )
-    .unwrap()
+    sample_of("absence-concern-letter", "kpas-1")
 }
 
 proptest! {

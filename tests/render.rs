@@ -53,18 +53,7 @@ async fn every_sample_renders_with_its_names() {
 /// The absence concern letter prints the figures the rules computed.
 #[tokio::test]
 async fn absence_concern_letter_prints_computed_figures() {
-    let sample: serde_json::Value = serde_json::from_str(
-        &docket()
-            .templates()
-            .select(
-                "absence-concern-letter",
-                Some("kpas-1"),
-                chrono::NaiveDate::MIN,
-            )
-            .unwrap()
-            .sample,
-    )
-    .unwrap();
+    let sample: serde_json::Value = sample_of("absence-concern-letter", "kpas-1");
     let reply = post_json(
         "/v1/documents/absence-concern-letter?version=kpas-1",
         &sample,
@@ -105,18 +94,7 @@ async fn output_is_deterministic() {
 /// own; `?recipient=` picks one.
 #[tokio::test]
 async fn one_copy_per_recipient() {
-    let sample: serde_json::Value = serde_json::from_str(
-        &docket()
-            .templates()
-            .select(
-                "absence-concern-letter",
-                Some("kpas-1"),
-                chrono::NaiveDate::MIN,
-            )
-            .unwrap()
-            .sample,
-    )
-    .unwrap();
+    let sample: serde_json::Value = sample_of("absence-concern-letter", "kpas-1");
     let all = post_json("/v1/documents/absence-concern-letter", &sample).await;
     assert_eq!(all.headers["docket-copies"], "2");
     let text = pdf_text(&all.body);

@@ -95,6 +95,15 @@ pub async fn post_raw(router: Router, path: &str, content_type: &str, body: Vec<
     send(router, request).await
 }
 
+/// The sample case of one version.
+pub fn sample_of(kind: &str, version: &str) -> serde_json::Value {
+    let v = docket()
+        .templates()
+        .select(kind, Some(version), chrono::NaiveDate::MIN)
+        .expect("version exists");
+    serde_json::from_str(&v.sample).expect("sample is JSON")
+}
+
 /// Every (kind, version, sample) in the template folder.
 pub fn samples() -> Vec<(String, String, serde_json::Value)> {
     let docket = docket();
