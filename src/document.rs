@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::case::{self, Case, Problem, Problems};
 use crate::render::{DocumentInfo, RenderError, Renderer};
-use crate::rules::{self, AttendanceFigures};
+use crate::rules::{self, AttendanceFigures, penalty};
 use crate::templates::{TemplateError, TemplateStore, Version};
 
 /// Why a document could not be produced.
@@ -73,10 +73,24 @@ pub struct Prepared {
 }
 
 /// Figures computed from the case by the rules, for templates to print.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Figures {
     attendance: Option<AttendanceFigures>,
     pupil_age: Option<u32>,
+    /// For a penalty notice: this recipient's terms.
+    penalty: Option<PenaltyFigures>,
+}
+
+/// What a penalty notice states, for one recipient.
+#[derive(Debug, Clone, Serialize)]
+struct PenaltyFigures {
+    notice_number: String,
+    #[serde(flatten)]
+    terms: penalty::Terms,
+    /// The register window in which the threshold is met.
+    window: penalty::Window,
+    /// Earlier notices that count toward the limit.
+    counted_notices: Vec<NaiveDate>,
 }
 
 /// What a template sees: the case, plus the recipient of this copy, the
@@ -136,10 +150,15 @@ impl Docket {
             .select(request.kind, request.version, as_of)?;
         let covers = |c: char| self.renderer.covers(c);
         let case = case::parse_case(request.case, &version.meta.requires, &covers)?;
-        let recipients = recipients(&case, request.recipient)?;
-        let figures = figures(&case);
+        let per_notice = version.meta.requires.iter().any(|s| s == "penalty");
+        let recipients = recipients(&case, request.recipient, per_notice)?;
+        let base = figures(&case);
         let mut markup = String::new();
         for (n, &index) in recipients.iter().enumerate() {
+            let mut figures = base.clone();
+            if per_notice {
+                figures.penalty = Some(penalty_figures(&case, version.meta.edition, index)?);
+            }
             if n > 0 {
                 // Each copy is its own mail piece: start it on a fresh sheet.
                 markup.push_str("\n#pagebreak(to: \"odd\")\n");
@@ -209,9 +228,22 @@ impl Docket {
 }
 
 /// The parents a document goes to: the one asked for, or every parent or
-/// carer with parental responsibility.
-fn recipients(case: &Case, only: Option<usize>) -> Result<Vec<usize>, Problems> {
+/// carer with parental responsibility; for a penalty notice, each parent the
+/// notices name.
+fn recipients(case: &Case, only: Option<usize>, per_notice: bool) -> Result<Vec<usize>, Problems> {
+    let noticed: Vec<usize> = match (&case.penalty, per_notice) {
+        (Some(p), true) => {
+            let mut v: Vec<usize> = p.notices.iter().map(|n| n.parent).collect();
+            v.sort_unstable();
+            v
+        }
+        _ => Vec::new(),
+    };
     match only {
+        Some(i) if per_notice && !noticed.contains(&i) => Err(Problems(vec![Problem::new(
+            "/penalty/notices",
+            format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
+        )])),
         Some(i) if i < case.parents.len() => Ok(vec![i]),
         Some(i) => Err(Problems(vec![Problem::new(
             "/parents",
@@ -220,10 +252,78 @@ fn recipients(case: &Case, only: Option<usize>) -> Result<Vec<usize>, Problems> 
                 case.parents.len()
             ),
         )])),
+        None if per_notice => Ok(noticed),
         None => Ok((0..case.parents.len())
             .filter(|&i| case.parents[i].parental_responsibility)
             .collect()),
     }
+}
+
+/// Applies the penalty-notice rules for the parent at `index`: the threshold
+/// on the register, the limit on earlier notices, the amounts and dates.
+fn penalty_figures(
+    case: &Case,
+    edition: rules::Edition,
+    index: usize,
+) -> Result<PenaltyFigures, Problems> {
+    let (Some(p), Some(attendance)) = (&case.penalty, &case.attendance) else {
+        return Err(Problems(vec![Problem::new(
+            "/penalty",
+            "is required for this document",
+        )]));
+    };
+    let Some((k, notice)) = p
+        .notices
+        .iter()
+        .enumerate()
+        .find(|(_, n)| n.parent == index)
+    else {
+        return Err(Problems(vec![Problem::new(
+            "/penalty/notices",
+            format!("there is no notice for parent {index}"),
+        )]));
+    };
+    if attendance.sessions.is_empty() {
+        return Err(Problems(vec![Problem::new(
+            "/attendance/sessions",
+            "a penalty notice needs the session-by-session register for the period",
+        )]));
+    }
+    let marks: Vec<penalty::Mark<'_>> = attendance
+        .sessions
+        .iter()
+        .filter(|m| (p.offence_from..=p.offence_to).contains(&m.date))
+        .map(|m| penalty::Mark {
+            date: m.date,
+            session: m.session,
+            code: &m.code,
+        })
+        .collect();
+    let refuse = |pointer: String, r: &penalty::Refusal| {
+        Problems(vec![Problem::refusal(
+            pointer,
+            r.rule(),
+            format!("{r}; {}", r.remedy()),
+        )])
+    };
+    let window = penalty::threshold(edition, &marks)
+        .map_err(|r| refuse("/attendance/sessions".into(), &r))?;
+    let history: Vec<penalty::PriorNotice> = notice
+        .previous_notices
+        .iter()
+        .map(|n| penalty::PriorNotice {
+            issued_on: n.issued_on,
+            withdrawn: n.withdrawn,
+        })
+        .collect();
+    let terms = penalty::terms(edition, case.date, &history)
+        .map_err(|r| refuse(format!("/penalty/notices/{k}/previous_notices"), &r))?;
+    Ok(PenaltyFigures {
+        notice_number: notice.notice_number.clone(),
+        terms,
+        window,
+        counted_notices: penalty::counting_notices(&history, case.date),
+    })
 }
 
 fn figures(case: &Case) -> Figures {
@@ -237,6 +337,7 @@ fn figures(case: &Case) -> Figures {
             .ok()
         }),
         pupil_age: rules::age_on(case.pupil.date_of_birth, case.date),
+        penalty: None,
     }
 }
 

@@ -15,7 +15,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The optional sections a template version may require in `meta.toml`.
-pub const SECTIONS: &[&str] = &["attendance", "officer", "concern", "meeting"];
+pub const SECTIONS: &[&str] = &[
+    "attendance",
+    "officer",
+    "concern",
+    "meeting",
+    "authority",
+    "penalty",
+];
 
 /// One case, as posted by a case tool: everything a document may print.
 ///
@@ -54,6 +61,12 @@ pub struct Case {
     /// A meeting the parents are invited to.
     #[serde(default)]
     pub meeting: Option<Meeting>,
+    /// The local authority: who issues notices and receives payments.
+    #[serde(default)]
+    pub authority: Option<Authority>,
+    /// The facts of a penalty notice.
+    #[serde(default)]
+    pub penalty: Option<Penalty>,
 }
 
 /// A school (or pupil referral unit, or alternative provision).
@@ -137,6 +150,10 @@ pub struct Pupil {
     /// National curriculum year group: 0 for Reception, 1 to 13.
     #[schemars(range(min = 0, max = 13))]
     pub year_group: u8,
+    /// Where the child lives, when a document must state it (penalty
+    /// notices); by default the recipient's address.
+    #[serde(default)]
+    pub address: Option<Address>,
 }
 
 /// A parent or carer (Education Act 1996 s576).
@@ -206,6 +223,109 @@ pub struct Attendance {
     #[serde(default)]
     #[schemars(range(max = 2000))]
     pub illness_absences: u32,
+    /// Session-by-session register marks for the period, where a document
+    /// needs them (penalty notices, certificates of attendance).
+    #[serde(default)]
+    #[schemars(length(max = 1000))]
+    pub sessions: Vec<SessionMark>,
+}
+
+/// One register mark: a morning or afternoon and its national code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SessionMark {
+    /// The day.
+    pub date: NaiveDate,
+    /// `AM` or `PM`.
+    pub session: crate::rules::codes::Session,
+    /// The national attendance code, e.g. `/`, `I`, `O`, `G`.
+    #[schemars(length(min = 1, max = 2))]
+    pub code: String,
+}
+
+/// The local authority named on notices: it issues them and receives payment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    /// The council, e.g. `Kent County Council`.
+    #[schemars(length(min = 1, max = 120))]
+    pub name: String,
+    /// The team that issues notices, e.g. `KPAS Courts Team`.
+    #[schemars(length(min = 1, max = 120))]
+    pub team: String,
+    /// Address for payment and correspondence.
+    pub address: Address,
+    /// Telephone number for questions and payment by card.
+    #[schemars(length(min = 1, max = 40))]
+    pub phone: String,
+    /// E-mail address for correspondence.
+    #[schemars(length(min = 3, max = 254), email)]
+    pub email: String,
+    /// Web address of the online payment service.
+    #[schemars(length(min = 1, max = 200))]
+    pub payment_url: String,
+}
+
+/// Why a penalty notice is issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PenaltyGrounds {
+    /// Leave in term time that the head teacher did not authorise (code G).
+    UnauthorisedHoliday,
+    /// Unauthorised absence that continued after a notice to improve.
+    UnauthorisedAbsence,
+}
+
+/// An earlier penalty notice to the same parent for the same child.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousNotice {
+    /// When it was issued.
+    pub issued_on: NaiveDate,
+    /// Its notice number.
+    #[schemars(length(min = 1, max = 40))]
+    pub notice_number: String,
+    /// Whether it was withdrawn (withdrawn notices do not count).
+    #[serde(default)]
+    pub withdrawn: bool,
+}
+
+/// The notice for one parent: each parent liable gets their own notice, with
+/// its own number, and their own history counts toward the limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParentNotice {
+    /// Which parent (index into `parents`).
+    #[schemars(range(max = 5))]
+    pub parent: usize,
+    /// The notice's number, quoted when paying.
+    #[schemars(
+        length(min = 1, max = 40),
+        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9/._-]*$")
+    )]
+    pub notice_number: String,
+    /// Earlier notices to this parent for this child (all of them; docket
+    /// decides which count).
+    #[serde(default)]
+    #[schemars(length(max = 20))]
+    pub previous_notices: Vec<PreviousNotice>,
+}
+
+/// The facts of a penalty notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Penalty {
+    /// First day of the period in which the offence was committed.
+    pub offence_from: NaiveDate,
+    /// Last day of that period.
+    pub offence_to: NaiveDate,
+    /// Why the notice is issued.
+    pub grounds: PenaltyGrounds,
+    /// When the school asked for the notice.
+    pub requested_on: NaiveDate,
+    /// One entry per parent who is to receive a notice.
+    #[schemars(length(min = 1, max = 6))]
+    pub notices: Vec<ParentNotice>,
 }
 
 /// The local authority's attendance officer.

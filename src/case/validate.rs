@@ -21,6 +21,10 @@ pub struct Problem {
     pub pointer: String,
     /// What is wrong, in plain words.
     pub detail: String,
+    /// The rule refused, for refusals by a rule of the framework or the law
+    /// (e.g. `pn.max-two-in-three-years`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 impl Problem {
@@ -29,6 +33,15 @@ impl Problem {
         Self {
             pointer: pointer.into(),
             detail: detail.into(),
+            rule: None,
+        }
+    }
+
+    /// A refusal by the named rule.
+    pub fn refusal(pointer: impl Into<String>, rule: &str, detail: impl Into<String>) -> Self {
+        Self {
+            rule: Some(rule.to_owned()),
+            ..Self::new(pointer, detail)
         }
     }
 }
@@ -284,6 +297,7 @@ fn check_text(
 /// The rules that need the whole, well-typed case.
 fn check_rules(case: &Case) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let mut refusals = Vec::new();
     let mut push = |pointer: &str, detail: String| problems.push(Problem::new(pointer, detail));
     let date = case.date;
     if !(2000..=2100).contains(&date.year()) {
@@ -306,16 +320,28 @@ fn check_rules(case: &Case) -> Vec<Problem> {
         ),
         Some(_) => {}
     }
-    if rules::normalise_postcode(&case.school.address.postcode).is_none() {
-        push(
-            "/school/address/postcode",
-            "is not a valid UK postcode".into(),
-        );
-    }
-    for (i, parent) in case.parents.iter().enumerate() {
-        if rules::normalise_postcode(&parent.address.postcode).is_none() {
+    let mut addresses = vec![("/school/address".to_owned(), &case.school.address)];
+    addresses.extend(
+        case.pupil
+            .address
+            .iter()
+            .map(|a| ("/pupil/address".to_owned(), a)),
+    );
+    addresses.extend(
+        case.parents
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("/parents/{i}/address"), &p.address)),
+    );
+    addresses.extend(
+        case.authority
+            .iter()
+            .map(|a| ("/authority/address".to_owned(), &a.address)),
+    );
+    for (at, address) in addresses {
+        if rules::normalise_postcode(&address.postcode).is_none() {
             push(
-                &format!("/parents/{i}/address/postcode"),
+                &format!("{at}/postcode"),
                 "is not a valid UK postcode".into(),
             );
         }
@@ -366,6 +392,123 @@ fn check_rules(case: &Case) -> Vec<Problem> {
             );
         }
     }
+    if let Some(a) = &case.attendance {
+        for (i, mark) in a.sessions.iter().enumerate() {
+            if rules::codes::lookup(&mark.code, mark.date).is_none() {
+                push(
+                    &format!("/attendance/sessions/{i}/code"),
+                    format!(
+                        "`{}` is not a register code in use on {}",
+                        mark.code,
+                        iso(mark.date)
+                    ),
+                );
+            }
+            if mark.date < a.from || mark.date > a.to {
+                push(
+                    &format!("/attendance/sessions/{i}/date"),
+                    format!(
+                        "is outside the attendance period ({} to {})",
+                        iso(a.from),
+                        iso(a.to)
+                    ),
+                );
+            }
+        }
+        if !a.sessions.is_empty() {
+            let count = |c: rules::codes::Category| {
+                a.sessions
+                    .iter()
+                    .filter(|m| rules::codes::lookup(&m.code, m.date).is_some_and(|(k, _)| k == c))
+                    .count()
+            };
+            use rules::codes::Category::{Authorised, Present, Unauthorised};
+            let (present, authorised, unauthorised) =
+                (count(Present), count(Authorised), count(Unauthorised));
+            let possible = present + authorised + unauthorised;
+            for (field, marks, given) in [
+                ("possible_sessions", possible, a.possible_sessions),
+                ("authorised_absences", authorised, a.authorised_absences),
+                (
+                    "unauthorised_absences",
+                    unauthorised,
+                    a.unauthorised_absences,
+                ),
+            ] {
+                if usize::try_from(given).ok() != Some(marks) {
+                    push(
+                        &format!("/attendance/{field}"),
+                        format!("is {given}, but the session marks given add up to {marks}"),
+                    );
+                }
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, mark) in a.sessions.iter().enumerate() {
+            if !seen.insert((mark.date, mark.session)) {
+                push(
+                    &format!("/attendance/sessions/{i}"),
+                    "repeats a session already listed".into(),
+                );
+            }
+        }
+    }
+    if let Some(p) = &case.penalty {
+        if p.offence_from > p.offence_to {
+            push(
+                "/penalty/offence_to",
+                format!(
+                    "is before the start of the offence period ({})",
+                    iso(p.offence_from)
+                ),
+            );
+        }
+        if p.offence_to > date {
+            push(
+                "/penalty/offence_to",
+                format!("is after the notice's date ({})", iso(date)),
+            );
+        }
+        if p.requested_on > date {
+            push(
+                "/penalty/requested_on",
+                format!("is after the notice's date ({})", iso(date)),
+            );
+        }
+        let mut parents_seen = std::collections::BTreeSet::new();
+        for (k, notice) in p.notices.iter().enumerate() {
+            if notice.parent >= case.parents.len() {
+                push(
+                    &format!("/penalty/notices/{k}/parent"),
+                    format!(
+                        "there is no parent {}; the case lists {}, numbered from 0",
+                        notice.parent,
+                        case.parents.len()
+                    ),
+                );
+            } else if !parents_seen.insert(notice.parent) {
+                push(
+                    &format!("/penalty/notices/{k}/parent"),
+                    "has a notice already: one notice per parent".into(),
+                );
+            }
+            for (i, prior) in notice.previous_notices.iter().enumerate() {
+                if prior.issued_on > date {
+                    push(
+                        &format!("/penalty/notices/{k}/previous_notices/{i}/issued_on"),
+                        format!("is after this notice's date ({})", iso(date)),
+                    );
+                }
+            }
+        }
+        if !rules::compulsory_school_age(case.pupil.date_of_birth, p.offence_to) {
+            refusals.push(Problem::refusal(
+                "/pupil/date_of_birth",
+                "pn.compulsory-school-age",
+                "the pupil was not of compulsory school age during the offence period, so no offence under section 444 was committed",
+            ));
+        }
+    }
     if let Some(Err(e)) = case
         .meeting
         .as_ref()
@@ -373,6 +516,7 @@ fn check_rules(case: &Case) -> Vec<Problem> {
     {
         push("/meeting/date", e.to_string());
     }
+    problems.extend(refusals);
     problems
 }
 

@@ -203,12 +203,14 @@ pub(super) fn address_lines(value: &Value) -> Result<Vec<String>, Error> {
     Ok(lines)
 }
 
-/// A postcode in standard form: `me141xq` → `ME14 1XQ`.
+/// A postcode in standard form, kept on one line: `me141xq` → `ME14 1XQ`
+/// (with a no-break space).
 pub(super) fn postcode(value: &Value) -> Result<String, Error> {
     let raw = value
         .as_str()
         .ok_or_else(|| invalid("postcode takes text"))?;
-    Ok(crate::rules::normalise_postcode(raw).unwrap_or_else(|| raw.to_owned()))
+    let formatted = crate::rules::normalise_postcode(raw).unwrap_or_else(|| raw.to_owned());
+    Ok(formatted.replace(' ', "\u{A0}"))
 }
 
 /// Any value → a Typst string literal, quotes included. For the few places a
@@ -271,6 +273,11 @@ mod tests {
         assert_eq!(join_and(&Value::from(vec!["a"])).unwrap(), "a");
         assert_eq!(sessions(&Value::from(1)).unwrap(), "1 session");
         assert_eq!(sessions(&Value::from(12)).unwrap(), "12 sessions");
+    }
+
+    #[test]
+    fn postcodes_stay_on_one_line() {
+        assert_eq!(postcode(&Value::from("me141xq")).unwrap(), "ME14\u{A0}1XQ");
     }
 
     #[test]

@@ -1,0 +1,177 @@
+//! The penalty notice: every statutory element is printed, amounts and dates
+//! come from the rules per parent, and each rule that refuses a notice does
+//! so with a 422 naming the rule.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn sample() -> Value {
+    sample_of("penalty-notice", "kpas-1")
+}
+
+async fn text_for(case: &Value, recipient: usize) -> String {
+    let reply = post_json(
+        &format!("/v1/documents/penalty-notice?recipient={recipient}"),
+        case,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    pdf_text(&reply.body)
+}
+
+async fn refusal(case: &Value) -> Value {
+    let reply = post_json("/v1/documents/penalty-notice", case).await;
+    assert_eq!(
+        reply.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()
+}
+
+/// One notice per parent named, each its own mail piece with its own number.
+#[tokio::test]
+async fn one_notice_per_parent() {
+    let reply = post_json("/v1/documents/penalty-notice", &sample()).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.headers["docket-copies"], "2");
+    let text = pdf_text(&reply.body);
+    assert!(text.contains("PN26-001873") && text.contains("PN26-001874"));
+    assert!(text.contains("Dear Mr Whitfield") && text.contains("Dear Mrs Whitfield"));
+}
+
+/// Everything regulation 3 asks a notice to state.
+#[tokio::test]
+async fn a_first_notice_states_every_element() {
+    let text = text_for(&sample(), 1).await;
+    for want in [
+        // recipient; child, address and school; the issuing officer
+        "Mrs Kerry Whitfield",
+        "Noah James Whitfield, born 19 January 2017",
+        "5 Orchard Close, Milton Regis, SITTINGBOURNE, ME10 2JP",
+        "St Aidan's Church of England Primary School",
+        "Ms Rachel Adeyemi, KPAS Courts Team Officer",
+        // the offence, its period and the date of issue
+        "section 444 of the Education Act 1996",
+        "12 October 2026 to 16 October 2026",
+        "Date of issue 23 November 2026",
+        // amounts and periods, computed: received Wednesday 25 November
+        "Wednesday 25 November 2026",
+        "by Tuesday 15 December 2026 (within 21 days) £80.00",
+        "by Tuesday 22 December 2026 (within 28 days) £160.00",
+        // the authority, how to pay, discharge, non-payment, withdrawal
+        "Kent County Council",
+        "Sessions House",
+        "www.kent.example.gov.uk/pay-penalty-notice",
+        "discharges your liability",
+        "consider prosecuting you in the magistrates’ court",
+        "withdraw this notice",
+        "10 sessions of unauthorised absence between 12 October 2026 and 16 October 2026",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+}
+
+/// A second notice within three years: £160 only, no reduced amount.
+#[tokio::test]
+async fn a_second_notice_has_no_reduced_amount() {
+    let text = text_for(&sample(), 0).await;
+    assert!(
+        text.contains("by Tuesday 22 December 2026 (within 28 days) £160.00"),
+        "{text}"
+    );
+    assert!(!text.contains("£80.00"), "{text}");
+    assert!(text.contains("second penalty notice"), "{text}");
+}
+
+#[tokio::test]
+async fn a_third_notice_in_three_years_is_refused() {
+    let mut case = sample();
+    case["penalty"]["notices"][0]["previous_notices"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"issued_on": "2026-02-02", "notice_number": "PN26-000101"}));
+    let body = refusal(&case).await;
+    let e = &body["errors"][0];
+    assert_eq!(e["rule"], "pn.max-two-in-three-years");
+    assert_eq!(e["pointer"], "/penalty/notices/0/previous_notices");
+    assert!(e["detail"].as_str().unwrap().contains("prosecution"));
+    // Withdrawn, it no longer counts.
+    case["penalty"]["notices"][0]["previous_notices"][1]["withdrawn"] = json!(true);
+    assert_eq!(
+        post_json("/v1/documents/penalty-notice", &case)
+            .await
+            .status,
+        200
+    );
+}
+
+/// Nine sessions are not enough.
+#[tokio::test]
+async fn the_threshold_must_be_met() {
+    let mut case = sample();
+    let sessions = case["attendance"]["sessions"].as_array_mut().unwrap();
+    let first_g = sessions.iter().position(|m| m["code"] == "G").unwrap();
+    sessions[first_g]["code"] = json!("/");
+    case["attendance"]["unauthorised_absences"] = json!(9);
+    let body = refusal(&case).await;
+    assert_eq!(body["errors"][0]["rule"], "pn.threshold");
+    assert_eq!(body["errors"][0]["pointer"], "/attendance/sessions");
+}
+
+#[tokio::test]
+async fn counts_must_match_the_register() {
+    let mut case = sample();
+    case["attendance"]["unauthorised_absences"] = json!(12);
+    let body = refusal(&case).await;
+    assert_eq!(
+        body["errors"][0]["pointer"],
+        "/attendance/unauthorised_absences"
+    );
+    assert!(
+        body["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("add up to 10")
+    );
+}
+
+#[tokio::test]
+async fn no_offence_outside_compulsory_school_age() {
+    let mut case = sample();
+    // Four years old in October 2026: not yet of compulsory school age.
+    case["pupil"]["date_of_birth"] = json!("2022-03-01");
+    case["pupil"]["year_group"] = json!(0);
+    let body = refusal(&case).await;
+    let rules: Vec<_> = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].clone())
+        .collect();
+    assert!(rules.contains(&json!("pn.compulsory-school-age")), "{body}");
+}
+
+#[tokio::test]
+async fn a_recipient_without_a_notice_is_refused() {
+    let mut case = sample();
+    case["penalty"]["notices"].as_array_mut().unwrap().pop();
+    assert_eq!(
+        post_json("/v1/documents/penalty-notice?recipient=1", &case)
+            .await
+            .status,
+        422
+    );
+    let reply = post_json("/v1/documents/penalty-notice", &case).await;
+    assert_eq!(reply.headers["docket-copies"], "1");
+}
