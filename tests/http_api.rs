@@ -324,6 +324,7 @@ async fn template_defects_are_500_with_an_id() {
         ),
         ("file", "#read(\"/etc/passwd\")\n"),
         ("package", "#import \"@preview/anything:0.1.0\": *\n"),
+        ("safe", "<< pupil.family_name|safe >>\n"),
     ] {
         let root = root_with_template(name, template);
         let docket = std::sync::Arc::new(docket::Docket::load(&root).unwrap());
@@ -343,4 +344,36 @@ async fn template_defects_are_500_with_an_id() {
         );
         let _ = std::fs::remove_dir_all(&root);
     }
+}
+
+/// Even a template that turns auto-escaping off, or quotes a value as a Typst
+/// string and prints it in markup, prints case data literally.
+#[tokio::test]
+async fn templates_cannot_unescape_case_data() {
+    let root = root_with_template(
+        "unescape",
+        "#import \"/layout/letter.typ\": *\n<% autoescape false %>A << pupil.family_name >> B<% endautoescape %>\n\nC << pupil.family_name|str >> D\n",
+    );
+    let docket = std::sync::Arc::new(docket::Docket::load(&root).unwrap());
+    let mut case = acl_sample();
+    case["pupil"]["family_name"] = json!("#text(red)[*x*]");
+    let reply = post_raw(
+        app(docket, &ServeOptions::default()),
+        "/v1/documents/absence-concern-letter?recipient=0",
+        "application/json",
+        serde_json::to_vec(&case).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let text = pdf_text(&reply.body);
+    assert!(text.contains("A #text(red)[*x*] B"), "{text}");
+    // The quotes of the string literal become typographic quotes in markup;
+    // the value inside prints as written.
+    assert!(text.contains("C “#text(red)[*x*]” D"), "{text}");
+    let _ = std::fs::remove_dir_all(&root);
 }

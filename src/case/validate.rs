@@ -263,6 +263,11 @@ fn check_text(
                     at.clone(),
                     format!("contains the control character U+{:04X}", u32::from(c)),
                 ));
+            } else if !bidi_balanced(s) {
+                problems.push(Problem::new(
+                    at.clone(),
+                    "has a direction control (U+202A–U+202E or U+2066–U+2069) that is not closed, which would reverse the text after it",
+                ));
             } else if let Some(c) = s.chars().find(|&c| !c.is_control() && !printable(c)) {
                 problems.push(Problem::new(
                     at.clone(),
@@ -292,6 +297,21 @@ fn check_text(
         }
         _ => {}
     }
+}
+
+/// Whether every bidirectional embedding, override and isolate in `s` is
+/// closed, so that none can reverse the template text printed after it.
+fn bidi_balanced(s: &str) -> bool {
+    let mut open = Vec::new();
+    for c in s.chars() {
+        match c {
+            '\u{202A}' | '\u{202B}' | '\u{202D}' | '\u{202E}' => open.push('\u{202C}'),
+            '\u{2066}' | '\u{2067}' | '\u{2068}' => open.push('\u{2069}'),
+            '\u{202C}' | '\u{2069}' if open.pop() != Some(c) => return false,
+            _ => {}
+        }
+    }
+    open.is_empty()
 }
 
 /// The rules that need the whole, well-typed case.
@@ -501,11 +521,14 @@ fn check_rules(case: &Case) -> Vec<Problem> {
                 }
             }
         }
-        if !rules::compulsory_school_age(case.pupil.date_of_birth, p.offence_to) {
+        let dob = case.pupil.date_of_birth;
+        if !(rules::compulsory_school_age(dob, p.offence_from)
+            && rules::compulsory_school_age(dob, p.offence_to))
+        {
             refusals.push(Problem::refusal(
                 "/pupil/date_of_birth",
                 "pn.compulsory-school-age",
-                "the pupil was not of compulsory school age during the offence period, so no offence under section 444 was committed",
+                "the pupil was not of compulsory school age throughout the offence period, so no offence under section 444 was committed in all of it; shorten the period",
             ));
         }
     }
@@ -619,6 +642,15 @@ mod tests {
             got.0,
             vec![Problem::new("/meeting", "is required for this document")]
         );
+    }
+
+    #[test]
+    fn direction_controls_must_be_closed() {
+        assert!(bidi_balanced("plain"));
+        assert!(bidi_balanced("a\u{202E}b\u{202C}c\u{2067}d\u{2069}"));
+        assert!(!bidi_balanced("\u{202E}reversed"));
+        assert!(!bidi_balanced("a\u{202C}"));
+        assert!(!bidi_balanced("\u{2066}a\u{202C}\u{2069}"));
     }
 
     #[test]

@@ -39,8 +39,10 @@ impl Fonts {
         Self { book, fonts }
     }
 
-    /// Whether some font can print `c`. Whitespace and invisible formatting
-    /// characters (zero-width joiners, direction marks…) need no glyph.
+    /// Whether some font can print `c`. The spaces Typst's shaper substitutes
+    /// and invisible formatting characters (zero-width joiners, direction
+    /// marks…) need no glyph; any other character needs one (U+1680, the
+    /// Ogham space, is whitespace but has no glyph in our fonts).
     ///
     /// U+FEFF and U+FFFE are never printable: archival PDF forbids them in
     /// the text layer.
@@ -48,8 +50,11 @@ impl Fonts {
         if matches!(c, '\u{FEFF}' | '\u{FFFE}') {
             return false;
         }
-        c.is_whitespace()
-            || is_invisible_format(c)
+        matches!(
+            c,
+            ' ' | '\n' | '\t' | '\r' | '\u{A0}' | '\u{2000}'
+                ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+        ) || is_invisible_format(c)
             || self
                 .fonts
                 .iter()
@@ -90,5 +95,6 @@ mod tests {
         assert!(fonts.covers('\u{200D}'));
         assert!(!fonts.covers('王'));
         assert!(!fonts.covers('\u{FEFF}'));
+        assert!(!fonts.covers('\u{1680}'));
     }
 }

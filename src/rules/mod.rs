@@ -146,9 +146,10 @@ pub struct AttendanceFigures {
     pub present_sessions: u32,
     /// Sessions missed, authorised and unauthorised.
     pub absent_sessions: u32,
-    /// Attendance as a percentage to one decimal place, e.g. `"86.4"`.
+    /// Attendance as a percentage to one decimal place, e.g. `"86.4"`
+    /// (100 less the absence figure).
     pub attendance_percent: String,
-    /// Absence as a percentage to one decimal place, e.g. `"13.6"`.
+    /// Absence as a percentage to one decimal place, rounded down, e.g. `"13.6"`.
     pub absence_percent: String,
     /// School days missed (two sessions to a day), e.g. `"6.5"`.
     pub days_missed: String,
@@ -172,14 +173,6 @@ pub enum AttendanceError {
     },
 }
 
-/// Formats `numerator / denominator × 100` to one decimal place, rounding
-/// halves up.
-fn percent_1dp(numerator: u32, denominator: u32) -> String {
-    let (n, d) = (u64::from(numerator), u64::from(denominator));
-    let tenths = (n * 2000 + d) / (2 * d);
-    format!("{}.{}", tenths / 10, tenths % 10)
-}
-
 /// Computes the figures a letter prints from session counts.
 pub fn attendance_figures(
     possible: u32,
@@ -197,12 +190,18 @@ pub fn attendance_figures(
         });
     }
     let present = possible - absent;
+    // Absence is rounded down, so a printed figure never reaches a band's
+    // threshold that the exact figure does not (9.96% prints as 9.9%, not
+    // 10.0%); attendance is its complement, so the two always add up to 100.
+    let absence_tenths = u64::from(absent) * 1000 / u64::from(possible);
+    let attendance_tenths = 1000 - absence_tenths;
+    let tenths = |t: u64| format!("{}.{}", t / 10, t % 10);
     Ok(AttendanceFigures {
         possible_sessions: possible,
         present_sessions: present,
         absent_sessions: absent,
-        attendance_percent: percent_1dp(present, possible),
-        absence_percent: percent_1dp(absent, possible),
+        attendance_percent: tenths(attendance_tenths),
+        absence_percent: tenths(absence_tenths),
         days_missed: if absent.is_multiple_of(2) {
             (absent / 2).to_string()
         } else {
@@ -389,13 +388,17 @@ mod tests {
         assert_eq!(AbsenceBand::classify(4, 100), AbsenceBand::None);
         assert_eq!(AbsenceBand::classify(5, 100), AbsenceBand::AtRisk);
         assert_eq!(AbsenceBand::classify(50, 100), AbsenceBand::Severe);
-        // 9.96% rounds to 10.0% for printing but is not persistent absence.
+        // 9.96% is not persistent absence, and is printed as 9.9%, not 10.0%.
         assert_eq!(AbsenceBand::classify(249, 2500), AbsenceBand::AtRisk);
-        assert_eq!(percent_1dp(249, 2500), "10.0");
+        let f = attendance_figures(2500, 249, 0).unwrap();
+        assert_eq!(
+            (f.absence_percent.as_str(), f.attendance_percent.as_str()),
+            ("9.9", "90.1")
+        );
     }
 
     #[test]
-    fn figures_round_half_up_to_one_place() {
+    fn figures_to_one_place_that_add_up_to_100() {
         let f = attendance_figures(132, 10, 8).unwrap();
         assert_eq!(f.present_sessions, 114);
         assert_eq!(f.attendance_percent, "86.4"); // 86.3636…
@@ -403,6 +406,12 @@ mod tests {
         assert_eq!(f.days_missed, "9");
         assert_eq!(f.band, AbsenceBand::Persistent);
         assert_eq!(attendance_figures(8, 0, 1).unwrap().absence_percent, "12.5");
+        // 1 in 16 is 6.25% absence: 6.2% and 93.8%, which add up to 100.
+        let f = attendance_figures(16, 1, 0).unwrap();
+        assert_eq!(
+            (f.absence_percent.as_str(), f.attendance_percent.as_str()),
+            ("6.2", "93.8")
+        );
         assert_eq!(attendance_figures(2, 1, 0).unwrap().days_missed, "0.5");
         assert_eq!(
             attendance_figures(10, 6, 6),

@@ -296,6 +296,13 @@ pub fn threshold(edition: Edition, marks: &[Mark<'_>]) -> Result<Window, Refusal
             .unwrap_or(date),
         Edition::Pias => date,
     };
+    if units.is_empty() {
+        return Err(Refusal::ThresholdNotMet {
+            best: 0,
+            needed: THRESHOLD_SESSIONS,
+            window: label,
+        });
+    }
     let mut best: Option<Window> = None;
     let span = needed_window.min(units.len()).max(1);
     for start in 0..units.len().saturating_sub(span) + 1 {
@@ -439,6 +446,18 @@ mod tests {
             reg[i * 9].2 = "O".to_owned();
         }
         assert_eq!(threshold(Edition::Pias, &marks(&reg)).unwrap().sessions, 10);
+    }
+
+    #[test]
+    fn no_marks_in_the_period_is_a_refusal_not_a_panic() {
+        assert!(threshold(Edition::Kpas2024, &[]).is_err());
+        let closed = [Mark {
+            date: d(2026, 9, 7),
+            session: Session::AM,
+            code: "#",
+        }];
+        assert!(threshold(Edition::Kpas2024, &closed).is_err());
+        assert!(threshold(Edition::Pias, &closed).is_err());
     }
 
     #[test]

@@ -24,7 +24,8 @@ pub fn markup_into(text: &str, out: &mut String) {
                     out.push_str("\\ ");
                 }
             }
-            '\n' => out.push_str("\\ "),
+            // Typst treats these as line breaks too.
+            '\n' | '\u{2028}' | '\u{2029}' => out.push_str("\\ "),
             c if c.is_ascii_punctuation() => {
                 out.push('\\');
                 out.push(c);
@@ -42,17 +43,18 @@ pub fn markup(text: &str) -> String {
 }
 
 /// `text` as a Typst string literal, quotes included.
+///
+/// Every ASCII punctuation character and line break inside is written as a
+/// `\u{…}` escape, so the result is harmless even if a template prints it
+/// in markup by mistake: there it shows as text, never as code.
 pub fn string_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
+        if c.is_ascii_punctuation() || matches!(c, '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}') {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
         }
     }
     out.push('"');
@@ -79,6 +81,9 @@ mod tests {
 
     #[test]
     fn string_literals_escape_quotes_and_backslashes() {
-        assert_eq!(string_literal("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        assert_eq!(
+            string_literal("a\"b\\c\nd#"),
+            "\"a\\u{22}b\\u{5c}c\\u{a}d\\u{23}\""
+        );
     }
 }

@@ -4,16 +4,17 @@
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
 use minijinja::value::{Value, ValueKind};
-use minijinja::{AutoEscape, Error, ErrorKind, Output, State};
+use minijinja::{Error, ErrorKind, Output, State};
 
 use super::escape;
 
-/// The auto-escape mode every template runs in.
+/// The auto-escape mode every template runs in (the formatter escapes for
+/// Typst markup in every mode, so `autoescape false` changes nothing).
 pub(super) const TYPST: &str = "typst";
 
 /// Prints a value: safe strings as they are, everything else escaped for the
 /// current context. Printing a missing value is a template error, not a blank.
-pub(super) fn formatter(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+pub(super) fn formatter(out: &mut Output, _state: &mut State, value: &Value) -> Result<(), Error> {
     if value.is_undefined() || value.is_none() {
         return Err(Error::new(
             ErrorKind::InvalidOperation,
@@ -25,14 +26,11 @@ pub(super) fn formatter(out: &mut Output, state: &mut State, value: &Value) -> R
             .write_str(value.as_str().unwrap_or_default())
             .map_err(Error::from);
     }
-    match state.auto_escape() {
-        AutoEscape::Custom(name) if name == TYPST => {
-            let mut text = String::new();
-            escape::markup_into(&value.to_string(), &mut text);
-            out.write_str(&text).map_err(Error::from)
-        }
-        _ => minijinja::escape_formatter(out, state, value),
-    }
+    // Always escape, whatever `autoescape` a template asks for: case data
+    // must never reach Typst as markup or code.
+    let mut text = String::new();
+    escape::markup_into(&value.to_string(), &mut text);
+    out.write_str(&text).map_err(Error::from)
 }
 
 fn invalid(msg: impl Into<String>) -> Error {

@@ -281,6 +281,8 @@ fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Custom(filters::TYPST.into()));
     env.set_formatter(filters::formatter);
+    // `|safe` would let a template print case data unescaped.
+    env.remove_filter("safe");
     env.add_filter("long_date", filters::long_date);
     env.add_filter("day_date", filters::day_date);
     env.add_filter("short_date", filters::short_date);
@@ -435,8 +437,16 @@ fn load_version(
                 format!("line {}: {}", e.line().unwrap_or(0), e),
             )
         })?;
+    let mut own = BTreeMap::new();
+    read_tree(dir, "/", &mut own)?;
+    if let Some(path) = own.keys().find(|p| p.starts_with("/layout/")) {
+        return Err(load_error(
+            dir,
+            format!("`{path}` would hide the shared layout; rename the folder"),
+        ));
+    }
     let mut files = layout_files.clone();
-    read_tree(dir, "/", &mut files)?;
+    files.extend(own);
     Ok(Version {
         kind: kind.to_owned(),
         version,
