@@ -60,7 +60,13 @@ fn vary(sample: &Value, i: u64) -> Value {
             p["family_name"] = Value::from(FAMILY[(n / 3) % FAMILY.len()]);
         }
     }
-    if case["attendance"].is_object() {
+    // Counts must agree with a session-by-session register, so only vary
+    // them where there is none.
+    if case["attendance"].is_object()
+        && case["attendance"]["sessions"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+    {
         let possible = case["attendance"]["possible_sessions"].as_u64().unwrap();
         case["attendance"]["unauthorised_absences"] = Value::from(i % (possible / 4));
     }
