@@ -1,4 +1,5 @@
--- wrk script for scripts/bench: POSTs the two sample cases in turn, each
+-- wrk script for scripts/bench: POSTs every kind's sample case in turn (as
+-- the in-process benchmark does), each
 -- request with its own reference and pupil name so no two letters are alike.
 local function read(path)
   local f = assert(io.open(path, "r"))
@@ -14,6 +15,9 @@ local kinds = {
   { path = "/v1/documents/family-meeting-invitation?recipient=0",
     body = read("letter-templates/family-meeting-invitation/kpas-1/sample.json"),
     ref = "ATT/2026/00377", name = '"Kowalczyk"' },
+  { path = "/v1/documents/penalty-notice?recipient=0",
+    body = read("letter-templates/penalty-notice/kpas-1/sample.json"),
+    ref = "KPAS/PN/2026/01873", name = '"Whitfield"' },
 }
 local counter = 0
 
