@@ -175,3 +175,44 @@ async fn a_recipient_without_a_notice_is_refused() {
     let reply = post_json("/v1/documents/penalty-notice", &case).await;
     assert_eq!(reply.headers["docket-copies"], "1");
 }
+
+/// `as_of` either side of 1 September 2024 picks the edition in force: the
+/// PIAS fixed penalty notice until 31 August, the KPAS penalty notice after.
+#[tokio::test]
+async fn the_edition_follows_the_date() {
+    let pias = sample_of("penalty-notice", "pias-1");
+    let before = post_json("/v1/documents/penalty-notice?as_of=2024-08-31", &pias).await;
+    assert_eq!(
+        before.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&before.body)
+    );
+    assert_eq!(before.headers["docket-template"], "penalty-notice@pias-1");
+    let text = pdf_text(&before.body);
+    for want in [
+        "Fixed penalty notice",
+        "by Tuesday 2 April 2024 (within 21 days) £60.00",
+        "by Tuesday 9 April 2024 (within 28 days) £120.00",
+        "50 school days",
+        "section 444(1) or 444(1A)",
+    ] {
+        assert!(text.contains(want), "{want:?} not in {text}");
+    }
+    let after = post_json("/v1/documents/penalty-notice?as_of=2024-09-01", &sample()).await;
+    assert_eq!(after.headers["docket-template"], "penalty-notice@kpas-1");
+}
+
+/// PIAS edition: one fixed penalty notice per academic year.
+#[tokio::test]
+async fn pias_one_notice_per_academic_year() {
+    let mut case = sample_of("penalty-notice", "pias-1");
+    case["penalty"]["notices"][0]["previous_notices"] =
+        json!([{"issued_on": "2023-10-02", "notice_number": "FPN23-000101"}]);
+    let reply = post_json("/v1/documents/penalty-notice?version=pias-1", &case).await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(
+        reply.json()["errors"][0]["rule"],
+        "fpn.one-per-academic-year"
+    );
+}

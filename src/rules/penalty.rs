@@ -188,8 +188,11 @@ pub fn terms(
             .checked_add_days(Days::new(n - 1))
             .unwrap_or(received_on)
     };
-    match edition {
-        Edition::Kpas2024 => {
+    // The national framework binds every notice issued from 19 August 2024,
+    // whichever edition of the local framework was then in force.
+    let national = edition == Edition::Kpas2024 || issue_date >= FRAMEWORK_FROM;
+    match national {
+        true => {
             let counted = counting_notices(history, issue_date);
             match counted.as_slice() {
                 [] => Ok(Terms {
@@ -221,7 +224,7 @@ pub fn terms(
                 }),
             }
         }
-        Edition::Pias => {
+        false => {
             let same_year = history
                 .iter()
                 .filter(|n| {
@@ -557,6 +560,17 @@ mod tests {
             2
         );
         assert!(terms(Edition::Kpas2024, d(2028, 3, 10), &two).is_err());
+    }
+
+    /// Between 19 and 31 August 2024 the PIAS edition was still in force
+    /// locally, but the national amounts already applied.
+    #[test]
+    fn the_national_amounts_apply_from_19_august_2024() {
+        let before = terms(Edition::Pias, d(2024, 8, 16), &[]).unwrap();
+        assert_eq!(before.payments[0].amount_pence, 6_000);
+        let after = terms(Edition::Pias, d(2024, 8, 19), &[]).unwrap();
+        assert_eq!(after.payments[0].amount_pence, 8_000);
+        assert_eq!(after.payments[1].amount_pence, 16_000);
     }
 
     #[test]
