@@ -126,10 +126,7 @@ pub fn add_working_days(date: NaiveDate, n: u32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::rules::d;
 
     /// The published lists in the domain sheet (gov.uk), 2024 to 2027.
     #[test]

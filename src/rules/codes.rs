@@ -172,10 +172,7 @@ pub const PENALTY_CODES: &[&str] = &["G", "N", "O", "U"];
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::rules::d;
 
     #[test]
     fn codes_by_date() {

@@ -10,6 +10,12 @@ pub mod calendar;
 pub mod codes;
 pub mod penalty;
 
+/// `d(2026, 11, 23)`: a date, for the worked examples in this module's tests.
+#[cfg(test)]
+pub(crate) fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap_or_else(|| panic!("{y}-{m}-{day} is not a date"))
+}
+
 use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
@@ -316,10 +322,6 @@ fn last_friday_in_june(year: i32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
 
     #[test]
     fn upn_worked_examples_from_the_domain_sheet() {

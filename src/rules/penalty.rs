@@ -335,10 +335,7 @@ pub fn threshold(edition: Edition, marks: &[Mark<'_>]) -> Result<Window, Refusal
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
+    use crate::rules::d;
 
     /// A register from `from` for `weeks` weeks of Monday–Friday, both
     /// sessions, all present, skipping the weeks in `holidays` (Mondays).
