@@ -226,35 +226,40 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 fn list(templates: &Path) -> Result<(), u8> {
     let docket = load(templates)?;
-    let mut by_level: Vec<_> = docket.templates().kinds().collect();
-    by_level.sort_by_key(|(kind, versions)| (versions.last().map_or(0, |v| v.meta.level), *kind));
-    let mut level = 0;
-    for (kind, versions) in by_level {
-        let Some(latest) = versions.last() else {
-            continue;
-        };
-        if latest.meta.level != level {
-            level = latest.meta.level;
-            println!("Level {level}");
+    for edition in docket.templates().overview() {
+        let to = edition
+            .to
+            .map_or_else(|| "now".to_owned(), |d| d.to_string());
+        println!(
+            "{} ({}: {} to {to})",
+            edition.name,
+            edition.edition.slug(),
+            edition.from
+        );
+        for level in edition.levels {
+            println!("  Level {}: {}", level.level, level.name);
+            for d in level.documents {
+                let versions: Vec<String> = d
+                    .versions
+                    .iter()
+                    .map(|v| {
+                        let to = v
+                            .effective_to
+                            .map_or_else(|| "…".to_owned(), |d| d.to_string());
+                        let draft = if v.draft { ", draft" } else { "" };
+                        format!("{} ({} to {to}{draft})", v.version, v.effective_from)
+                    })
+                    .collect();
+                let versions = if versions.is_empty() {
+                    "no version yet".to_owned()
+                } else {
+                    versions.join("; ")
+                };
+                println!("    {:<38} {}", d.kind, d.title);
+                println!("    {:<38} {versions}", "");
+            }
         }
-        println!("  {kind}  {}", latest.meta.title);
-        for v in versions {
-            let to = v
-                .meta
-                .effective_to
-                .map_or_else(|| "…".to_owned(), |d| d.to_string());
-            let draft = if v.meta.draft { "  (draft)" } else { "" };
-            println!(
-                "    {:<12} {:<10} {} to {}{draft}",
-                v.version,
-                serde_json::to_value(v.meta.edition)
-                    .ok()
-                    .and_then(|e| e.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
-                v.meta.effective_from,
-                to
-            );
-        }
+        println!();
     }
     Ok(())
 }

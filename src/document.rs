@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::case::{self, Case, Problem, Problems};
 use crate::render::{DocumentInfo, RenderError, Renderer};
-use crate::rules::{self, AttendanceFigures, penalty};
-use crate::templates::{TemplateError, TemplateStore, Version};
+use crate::rules::{self, AttendanceFigures, penalty, steps};
+use crate::templates::{Recipients, TemplateError, TemplateStore, Version};
 
 /// Why a document could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -73,18 +73,65 @@ pub struct Prepared {
 }
 
 /// Figures computed from the case by the rules, for templates to print.
-#[derive(Debug, Clone, Serialize)]
+/// Each is present when the case has the section it comes from.
+#[derive(Debug, Clone, Default, Serialize)]
 struct Figures {
     attendance: Option<AttendanceFigures>,
     pupil_age: Option<u32>,
     /// For a penalty notice: this recipient's terms.
     penalty: Option<PenaltyFigures>,
+    /// For a request for penalty notices: the terms each parent would get.
+    penalty_request: Option<Vec<PenaltyFigures>>,
+    /// Every session of unauthorised absence in the register given, in order.
+    unauthorised: Vec<MarkFigure>,
+    /// The history, in date order.
+    history: Vec<case::Step>,
+    /// Whether the history shows a level 3 step (a contract or a formal
+    /// attendance meeting).
+    level_three_step: bool,
+    evidence: Option<EvidenceFigures>,
+    visit: Option<VisitFigures>,
+    contract: Option<ContractFigures>,
+    improvement: Option<steps::ImprovementPeriod>,
 }
 
-/// What a penalty notice states, for one recipient.
+/// One register mark with the meaning of its code.
+#[derive(Debug, Clone, Serialize)]
+struct MarkFigure {
+    date: NaiveDate,
+    session: rules::codes::Session,
+    code: String,
+    meaning: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct EvidenceFigures {
+    /// The sessions asked about, in date order.
+    sessions: Vec<case::EvidenceItem>,
+    /// The last day to reply.
+    reply_by: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct VisitFigures {
+    /// After a visit with nobody in: the last day to get in touch.
+    contact_by: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ContractFigures {
+    /// The review meetings, in order.
+    reviews: Vec<NaiveDate>,
+    /// The last review, when the contract ends unless extended.
+    ends_on: Option<NaiveDate>,
+}
+
+/// What a penalty notice states (or a request would lead to), for one parent.
 #[derive(Debug, Clone, Serialize)]
 struct PenaltyFigures {
-    notice_number: String,
+    /// Which parent (index into `parents`).
+    parent: usize,
+    notice_number: Option<String>,
     #[serde(flatten)]
     terms: penalty::Terms,
     /// The register window in which the threshold is met.
@@ -93,14 +140,16 @@ struct PenaltyFigures {
     counted_notices: Vec<NaiveDate>,
 }
 
-/// What a template sees: the case, plus the recipient of this copy, the
-/// computed figures and facts about the document itself.
+/// What a template sees: the case, plus the recipient of this copy (for
+/// letters to parents), the computed figures and facts about the document.
 #[derive(Debug, Serialize)]
 struct Context<'a> {
     #[serde(flatten)]
     case: &'a Case,
-    recipient: &'a case::Parent,
-    recipient_index: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient: Option<&'a case::Parent>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_index: Option<usize>,
     figures: &'a Figures,
     document: DocumentFacts<'a>,
 }
@@ -111,6 +160,9 @@ struct DocumentFacts<'a> {
     version: &'a str,
     title: &'a str,
     level: u8,
+    edition: rules::Edition,
+    sender: crate::templates::Sender,
+    recipients: Recipients,
 }
 
 /// docket's core: the templates and the render engine.
@@ -149,15 +201,31 @@ impl Docket {
             .templates
             .select(request.kind, request.version, as_of)?;
         let covers = |c: char| self.renderer.covers(c);
-        let case = case::parse_case(request.case, &version.meta.requires, &covers)?;
-        let per_notice = version.meta.requires.iter().any(|s| s == "penalty");
-        let recipients = recipients(&case, request.recipient, per_notice)?;
-        let base = figures(&case);
+        let entry = &version.entry;
+        let case = case::parse_case(request.case, &entry.sections, &covers)?;
+        let edition = version.meta.edition;
+        let copies = recipients(&case, request.recipient, entry.recipients)?;
+        let mut base = figures(&case);
+        check_steps(&entry.sections, &base)?;
+        if entry.sections.iter().any(|s| s == "penalty") {
+            if entry.recipients == Recipients::NoticedParents {
+                // Checked per copy below, each with its own notice.
+            } else {
+                let all = case.penalty.iter().flat_map(|p| &p.notices);
+                let mut terms = Vec::new();
+                for notice in all {
+                    terms.push(penalty_figures(&case, edition, notice.parent, false)?);
+                }
+                base.penalty_request = Some(terms);
+            }
+        }
         let mut markup = String::new();
-        for (n, &index) in recipients.iter().enumerate() {
+        for (n, copy) in copies.iter().enumerate() {
             let mut figures = base.clone();
-            if per_notice {
-                figures.penalty = Some(penalty_figures(&case, version.meta.edition, index)?);
+            if entry.recipients == Recipients::NoticedParents
+                && let Some(index) = *copy
+            {
+                figures.penalty = Some(penalty_figures(&case, edition, index, true)?);
             }
             if n > 0 {
                 // Each copy is its own mail piece: start it on a fresh sheet.
@@ -165,14 +233,17 @@ impl Docket {
             }
             let context = Context {
                 case: &case,
-                recipient: &case.parents[index],
-                recipient_index: index,
+                recipient: copy.and_then(|i| case.parents.get(i)),
+                recipient_index: *copy,
                 figures: &figures,
                 document: DocumentFacts {
                     kind: &version.kind,
                     version: &version.version,
-                    title: &version.meta.title,
-                    level: version.meta.level,
+                    title: &entry.title,
+                    level: entry.level,
+                    edition,
+                    sender: entry.sender,
+                    recipients: entry.recipients,
                 },
             };
             let value = minijinja::Value::from(minijinja::value::Serde(&context));
@@ -185,7 +256,7 @@ impl Docket {
         let info = DocumentInfo {
             title: format!(
                 "{} about {} {}",
-                version.meta.title, case.pupil.given_names, case.pupil.family_name
+                version.entry.title, case.pupil.given_names, case.pupil.family_name
             ),
             author: case.school.name.clone(),
             ident: format!("{}/{}{}", version.id(), case.reference, recipient_part),
@@ -196,13 +267,13 @@ impl Docket {
                 format!("version:{}", version.version),
                 format!("reference:{}", case.reference),
             ],
-            subject: format!("{} ({})", version.meta.title, version.id()),
+            subject: format!("{} ({})", version.entry.title, version.id()),
         };
         Ok(Prepared {
             version,
             markup,
             info,
-            copies: recipients.len(),
+            copies: copies.len(),
             reference: case.reference,
         })
     }
@@ -227,24 +298,40 @@ impl Docket {
     }
 }
 
-/// The parents a document goes to: the one asked for, or every parent or
-/// carer with parental responsibility; for a penalty notice, each parent the
-/// notices name.
-fn recipients(case: &Case, only: Option<usize>, per_notice: bool) -> Result<Vec<usize>, Problems> {
-    let noticed: Vec<usize> = match (&case.penalty, per_notice) {
-        (Some(p), true) => {
+/// The copies of a document: for letters to parents, the parent of each
+/// copy (the one asked for, or every parent or carer with parental
+/// responsibility, or for a penalty notice each parent the notices name);
+/// otherwise one copy with no parent.
+fn recipients(
+    case: &Case,
+    only: Option<usize>,
+    to: Recipients,
+) -> Result<Vec<Option<usize>>, Problems> {
+    let noticed: Vec<usize> = match (&case.penalty, to) {
+        (Some(p), Recipients::NoticedParents) => {
             let mut v: Vec<usize> = p.notices.iter().map(|n| n.parent).collect();
             v.sort_unstable();
             v
         }
         _ => Vec::new(),
     };
+    let one = |detail: String| Err(Problems(vec![Problem::new("", detail)]));
     match only {
-        Some(i) if per_notice && !noticed.contains(&i) => Err(Problems(vec![Problem::new(
-            "/penalty/notices",
-            format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
-        )])),
-        Some(i) if i < case.parents.len() => Ok(vec![i]),
+        Some(_) if !to.per_parent() => one(format!(
+            "this document has a single copy ({}); it cannot be rendered for one recipient",
+            match to {
+                Recipients::Authority => "to the local authority",
+                Recipients::Agency => "to the agency referred to",
+                _ => "a record signed by the parties",
+            }
+        )),
+        Some(i) if to == Recipients::NoticedParents && !noticed.contains(&i) => {
+            Err(Problems(vec![Problem::new(
+                "/penalty/notices",
+                format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
+            )]))
+        }
+        Some(i) if i < case.parents.len() => Ok(vec![Some(i)]),
         Some(i) => Err(Problems(vec![Problem::new(
             "/parents",
             format!(
@@ -252,19 +339,51 @@ fn recipients(case: &Case, only: Option<usize>, per_notice: bool) -> Result<Vec<
                 case.parents.len()
             ),
         )])),
-        None if per_notice => Ok(noticed),
-        None => Ok((0..case.parents.len())
+        None if to == Recipients::NoticedParents => Ok(noticed.into_iter().map(Some).collect()),
+        None if to == Recipients::Parents => Ok((0..case.parents.len())
             .filter(|&i| case.parents[i].parental_responsibility)
+            .map(Some)
             .collect()),
+        None => Ok(vec![None]),
+    }
+}
+
+/// The rules of the framework's steps that decide whether this document may
+/// be produced at all (statutory intervention), for the sections it needs.
+fn check_steps(sections: &[String], figures: &Figures) -> Result<(), Problems> {
+    let needs = |s: &str| sections.iter().any(|x| x == s);
+    let mut problems = Vec::new();
+    if needs("intervention")
+        && let Some(attendance) = &figures.attendance
+    {
+        for r in steps::check_statutory_intervention(
+            attendance.band,
+            &attendance.absence_percent,
+            figures.level_three_step,
+        ) {
+            let at = match r {
+                steps::StepRefusal::NoLevelThreeStep => "/history",
+                _ => "/attendance",
+            };
+            problems.push(Problem::refusal(at, r.rule(), r.to_string()));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Problems(problems))
     }
 }
 
 /// Applies the penalty-notice rules for the parent at `index`: the threshold
-/// on the register, the limit on earlier notices, the amounts and dates.
+/// on the register, the notice to improve, the limit on earlier notices, the
+/// amounts and dates. `issuing` is set for the notice itself (which needs its
+/// number), not for a school's request.
 fn penalty_figures(
     case: &Case,
     edition: rules::Edition,
     index: usize,
+    issuing: bool,
 ) -> Result<PenaltyFigures, Problems> {
     let (Some(p), Some(attendance)) = (&case.penalty, &case.attendance) else {
         return Err(Problems(vec![Problem::new(
@@ -283,6 +402,12 @@ fn penalty_figures(
             format!("there is no notice for parent {index}"),
         )]));
     };
+    if issuing && notice.notice_number.is_none() {
+        return Err(Problems(vec![Problem::new(
+            format!("/penalty/notices/{k}/notice_number"),
+            "is required on a penalty notice",
+        )]));
+    }
     if attendance.sessions.is_empty() {
         return Err(Problems(vec![Problem::new(
             "/attendance/sessions",
@@ -308,6 +433,13 @@ fn penalty_figures(
     };
     let window = penalty::threshold(edition, &marks)
         .map_err(|r| refuse("/attendance/sessions".into(), &r))?;
+    penalty::check_notice_to_improve(
+        edition,
+        p.grounds == case::PenaltyGrounds::UnauthorisedHoliday,
+        p.notice_to_improve_issued_on,
+        p.requested_on,
+    )
+    .map_err(|r| refuse("/penalty/notice_to_improve_issued_on".into(), &r))?;
     let history: Vec<penalty::PriorNotice> = notice
         .previous_notices
         .iter()
@@ -319,6 +451,7 @@ fn penalty_figures(
     let terms = penalty::terms(edition, case.date, &history)
         .map_err(|r| refuse(format!("/penalty/notices/{k}/previous_notices"), &r))?;
     Ok(PenaltyFigures {
+        parent: index,
         notice_number: notice.notice_number.clone(),
         terms,
         window,
@@ -327,6 +460,30 @@ fn penalty_figures(
 }
 
 fn figures(case: &Case) -> Figures {
+    let mut history = case.history.clone().unwrap_or_default();
+    history.sort_by_key(|step| step.date);
+    let level_three_step = history.iter().any(|step| {
+        matches!(
+            step.kind,
+            case::StepKind::Contract | case::StepKind::FormalMeeting
+        )
+    });
+    let unauthorised = case
+        .attendance
+        .iter()
+        .flat_map(|a| &a.sessions)
+        .filter_map(|m| {
+            let (category, meaning) = rules::codes::lookup(&m.code, m.date)?;
+            (category == rules::codes::Category::Unauthorised).then(|| MarkFigure {
+                date: m.date,
+                session: m.session,
+                code: m.code.clone(),
+                meaning,
+            })
+        })
+        .collect::<Vec<_>>();
+    let mut unauthorised = unauthorised;
+    unauthorised.sort_by_key(|m| (m.date, m.session));
     Figures {
         attendance: case.attendance.as_ref().and_then(|a| {
             rules::attendance_figures(
@@ -338,6 +495,37 @@ fn figures(case: &Case) -> Figures {
         }),
         pupil_age: rules::age_on(case.pupil.date_of_birth, case.date),
         penalty: None,
+        penalty_request: None,
+        unauthorised,
+        history,
+        level_three_step,
+        evidence: case.evidence.as_ref().and_then(|e| {
+            let mut sessions = e.sessions.clone();
+            sessions.sort_by_key(|s| (s.date, s.session));
+            Some(EvidenceFigures {
+                sessions,
+                reply_by: steps::reply_by(case.date, steps::EVIDENCE_REPLY_WORKING_DAYS)?,
+            })
+        }),
+        visit: case.visit.as_ref().map(|v| VisitFigures {
+            contact_by: match v.outcome {
+                case::VisitOutcome::NoAnswer => {
+                    steps::reply_by(case.date, steps::VISIT_CONTACT_WORKING_DAYS)
+                }
+                case::VisitOutcome::Planned => None,
+            },
+        }),
+        contract: case.contract.as_ref().map(|c| {
+            let reviews = steps::contract_reviews(c.agreed_on, c.review_every_weeks, c.reviews);
+            ContractFigures {
+                ends_on: reviews.last().copied(),
+                reviews,
+            }
+        }),
+        improvement: case.improvement.as_ref().and_then(|nti| {
+            let closed: Vec<_> = nti.closures.iter().map(|c| (c.from, c.to)).collect();
+            steps::improvement_period(case.date, &closed)
+        }),
     }
 }
 

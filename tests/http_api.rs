@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::http::Request;
 use common::*;
 use docket::http::{ServeOptions, app};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn acl_sample() -> serde_json::Value {
     sample_of("absence-concern-letter", "kpas-1")
@@ -38,32 +38,66 @@ async fn health_check() {
     assert!(reply.headers.contains_key("x-request-id"));
 }
 
-/// The listing has one entry per kind with its versions and dates.
+/// The listing is the catalogue: per edition (newest first), per level, every
+/// document with its sender, recipients, sections and versions.
 #[tokio::test]
-async fn templates_are_listed() {
+async fn templates_are_listed_by_edition_and_level() {
     let reply = get("/v1/templates").await;
     assert_eq!(reply.status, 200);
     let list = reply.json();
-    let kinds: Vec<_> = list
+    let editions: Vec<_> = list
         .as_array()
         .unwrap()
         .iter()
-        .map(|k| k["kind"].as_str().unwrap())
+        .map(|e| e["edition"].as_str().unwrap())
         .collect();
-    assert!(
-        kinds.contains(&"absence-concern-letter") && kinds.contains(&"family-meeting-invitation")
-    );
-    let acl = list
+    assert_eq!(editions, ["kpas-2024", "pias"]);
+    let kpas = &list[0];
+    assert_eq!(kpas["from"], "2024-09-01");
+    let levels: Vec<_> = kpas["levels"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|k| k["kind"] == "absence-concern-letter")
+        .map(|l| l["level"].as_u64().unwrap())
+        .collect();
+    assert_eq!(levels, [1, 2, 3, 4]);
+    let level1 = &kpas["levels"][0];
+    assert_eq!(level1["name"], "Analyse and identify");
+    let acl = level1["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["kind"] == "absence-concern-letter")
         .unwrap();
-    assert_eq!(acl["level"], 1);
     assert_eq!(acl["title"], "Absence concern letter");
+    assert_eq!(acl["sender"], "school");
+    assert_eq!(acl["recipients"], "parents");
+    assert_eq!(acl["sections"], json!(["attendance", "concern"]));
     assert_eq!(acl["versions"][0]["version"], "kpas-1");
-    assert_eq!(acl["versions"][0]["edition"], "kpas-2024");
     assert_eq!(acl["versions"][0]["effective_from"], "2024-09-01");
+    // The same kind sits at a different level in the other edition.
+    let level_of = |edition: &Value, kind: &str| {
+        edition["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| {
+                l["documents"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d["kind"] == kind)
+            })
+            .map(|l| l["level"].as_u64().unwrap())
+    };
+    assert_eq!(level_of(kpas, "targeting-support-meeting-plan"), Some(1));
+    assert_eq!(
+        level_of(&list[1], "targeting-support-meeting-plan"),
+        Some(2)
+    );
+    assert_eq!(level_of(kpas, "pace-interview-offer"), Some(4));
+    assert_eq!(level_of(&list[1], "pace-interview-offer"), None);
+    assert_eq!(level_of(&list[1], "parenting-contract"), Some(3));
 }
 
 #[tokio::test]
@@ -297,6 +331,7 @@ fn root_with_template(name: &str, template: &str) -> std::path::PathBuf {
         }
     };
     copy(&src.join("_layout/1"), &root.join("_layout/1"));
+    std::fs::copy(src.join("catalogue.toml"), root.join("catalogue.toml")).unwrap();
     copy(
         &src.join("absence-concern-letter/kpas-1"),
         &root.join("absence-concern-letter/kpas-1"),

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -151,49 +151,12 @@ async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
 }
 
-/// One kind in `GET /v1/templates`.
-#[derive(Debug, Serialize)]
-struct KindSummary {
-    kind: String,
-    title: String,
-    level: u8,
-    versions: Vec<VersionSummary>,
-}
-
-#[derive(Debug, Serialize)]
-struct VersionSummary {
-    version: String,
-    edition: crate::templates::Edition,
-    effective_from: NaiveDate,
-    effective_to: Option<NaiveDate>,
-    draft: bool,
-}
-
-async fn list_templates(State(state): State<AppState>) -> Json<Vec<KindSummary>> {
-    let kinds = state
-        .docket
-        .templates()
-        .kinds()
-        .filter_map(|(kind, versions)| {
-            let latest = versions.last()?;
-            Some(KindSummary {
-                kind: kind.to_owned(),
-                title: latest.meta.title.clone(),
-                level: latest.meta.level,
-                versions: versions
-                    .iter()
-                    .map(|v| VersionSummary {
-                        version: v.version.clone(),
-                        edition: v.meta.edition,
-                        effective_from: v.meta.effective_from,
-                        effective_to: v.meta.effective_to,
-                        draft: v.meta.draft,
-                    })
-                    .collect(),
-            })
-        })
-        .collect();
-    Json(kinds)
+/// `GET /v1/templates`: the framework's catalogue, per edition and level,
+/// with every version of every document.
+async fn list_templates(
+    State(state): State<AppState>,
+) -> Json<Vec<crate::templates::catalogue::EditionOverview>> {
+    Json(state.docket.templates().overview())
 }
 
 async fn sample(

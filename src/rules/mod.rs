@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod codes;
 pub mod penalty;
+pub mod steps;
 
 /// `d(2026, 11, 23)`: a date, for the worked examples in this module's tests.
 #[cfg(test)]
@@ -23,7 +24,9 @@ use regex::Regex;
 use serde::Serialize;
 
 /// Which edition of the framework applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Edition {
     /// PRU Inclusion & Attendance Support, in force until 31 August 2024.
@@ -31,6 +34,16 @@ pub enum Edition {
     /// Kent PRU & Attendance Service, September 2024, in force from 1 September 2024.
     #[serde(rename = "kpas-2024")]
     Kpas2024,
+}
+
+impl Edition {
+    /// The edition's name in files and URLs: `pias` or `kpas-2024`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Pias => "pias",
+            Self::Kpas2024 => "kpas-2024",
+        }
+    }
 }
 
 /// The 23 letters a UPN check character can take, indexed by value (no I, O, S).

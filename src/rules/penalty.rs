@@ -107,6 +107,25 @@ pub enum Refusal {
         /// The later of them.
         second: NaiveDate,
     },
+    /// KPAS edition: a notice for unauthorised absence other than a
+    /// term-time holiday needs a notice to improve first.
+    #[error(
+        "no notice to improve is recorded before the request on {requested_on}; under the national framework a penalty notice for unauthorised absence (other than a term-time holiday) follows a notice to improve"
+    )]
+    NoNoticeToImprove {
+        /// When the school asked for the notice.
+        requested_on: NaiveDate,
+    },
+    /// The notice to improve was issued after the request for the notice.
+    #[error(
+        "the notice to improve is dated {issued_on}, after the request for a penalty notice on {requested_on}"
+    )]
+    NoticeToImproveTooLate {
+        /// When the notice to improve was issued.
+        issued_on: NaiveDate,
+        /// When the school asked for the penalty notice.
+        requested_on: NaiveDate,
+    },
     /// PIAS edition: one fixed penalty notice per academic year.
     #[error(
         "a fixed penalty notice for this child was already issued to this parent on {previous}, in the same academic year"
@@ -124,6 +143,9 @@ impl Refusal {
             Self::ThresholdNotMet { .. } => "pn.threshold",
             Self::ThirdInThreeYears { .. } => "pn.max-two-in-three-years",
             Self::AlreadyThisAcademicYear { .. } => "fpn.one-per-academic-year",
+            Self::NoNoticeToImprove { .. } | Self::NoticeToImproveTooLate { .. } => {
+                "pn.notice-to-improve"
+            }
         }
     }
 
@@ -139,7 +161,33 @@ impl Refusal {
             Self::AlreadyThisAcademicYear { .. } => {
                 "consider a statutory intervention request (prosecution or an education supervision order) instead"
             }
+            Self::NoNoticeToImprove { .. } | Self::NoticeToImproveTooLate { .. } => {
+                "issue a notice to improve (20 school days) and ask for a penalty notice only if it does not work; give its date in `penalty.notice_to_improve_issued_on`"
+            }
         }
+    }
+}
+
+/// Whether a notice on these grounds may follow the notice to improve given
+/// (if any). Under the KPAS edition (the national framework), unauthorised
+/// absence other than a term-time holiday needs a notice to improve issued no
+/// later than the school's request; holidays and the PIAS edition need none.
+pub fn check_notice_to_improve(
+    edition: Edition,
+    holiday: bool,
+    notice_to_improve: Option<NaiveDate>,
+    requested_on: NaiveDate,
+) -> Result<(), Refusal> {
+    if edition == Edition::Pias || holiday {
+        return Ok(());
+    }
+    match notice_to_improve {
+        None => Err(Refusal::NoNoticeToImprove { requested_on }),
+        Some(issued_on) if issued_on > requested_on => Err(Refusal::NoticeToImproveTooLate {
+            issued_on,
+            requested_on,
+        }),
+        Some(_) => Ok(()),
     }
 }
 
@@ -335,6 +383,35 @@ pub fn threshold(edition: Edition, marks: &[Mark<'_>]) -> Result<Window, Refusal
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unauthorised_absence_needs_a_notice_to_improve_under_kpas_only() {
+        let asked = d(2026, 3, 2);
+        assert_eq!(
+            check_notice_to_improve(Edition::Kpas2024, false, None, asked),
+            Err(Refusal::NoNoticeToImprove {
+                requested_on: asked
+            })
+        );
+        assert_eq!(
+            check_notice_to_improve(Edition::Kpas2024, false, Some(d(2026, 1, 19)), asked),
+            Ok(())
+        );
+        assert_eq!(
+            check_notice_to_improve(Edition::Kpas2024, false, Some(d(2026, 3, 3)), asked)
+                .map_err(|r| r.rule()),
+            Err("pn.notice-to-improve")
+        );
+        // Term-time holidays go straight to a notice; PIAS had no such step.
+        assert_eq!(
+            check_notice_to_improve(Edition::Kpas2024, true, None, asked),
+            Ok(())
+        );
+        assert_eq!(
+            check_notice_to_improve(Edition::Pias, false, None, asked),
+            Ok(())
+        );
+    }
     use crate::rules::d;
 
     /// A register from `from` for `weeks` weeks of Monday–Friday, both

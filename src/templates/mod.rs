@@ -15,8 +15,11 @@
 //! template language. Every printed value is escaped for Typst markup unless a
 //! filter built the markup itself (see [`escape`]).
 
+pub mod catalogue;
 pub mod escape;
 mod filters;
+
+pub use catalogue::{Catalogue, Entry, Recipients};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -92,18 +95,14 @@ pub enum Sender {
 
 pub use crate::rules::Edition;
 
-/// A version's `meta.toml`.
+/// A version's `meta.toml`: which edition it belongs to and when it is in
+/// force. Its title, level, sender, recipients and sections come from the
+/// catalogue entry for its kind and edition.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
-    /// The document's title, e.g. `Absence concern letter`.
-    pub title: String,
-    /// Framework level, 1 to 4.
-    pub level: u8,
     /// Framework edition.
     pub edition: Edition,
-    /// Who sends it.
-    pub sender: Sender,
     /// First day this version is in force.
     #[serde(with = "toml_date")]
     pub effective_from: NaiveDate,
@@ -112,9 +111,6 @@ pub struct Meta {
     pub effective_to: Option<NaiveDate>,
     /// The shared layout version the template imports as `/layout/…`.
     pub layout: String,
-    /// Case sections the document cannot do without (e.g. `attendance`).
-    #[serde(default)]
-    pub requires: Vec<String>,
     /// Drafts are never chosen by date; they render only when asked for by name.
     #[serde(default)]
     pub draft: bool,
@@ -129,6 +125,8 @@ pub struct Version {
     pub version: String,
     /// Its metadata.
     pub meta: Meta,
+    /// What the catalogue says of its kind in its edition.
+    pub entry: Arc<Entry>,
     /// Its sample case, as JSON text.
     pub sample: String,
     /// Every file the Typst compile may read, by virtual path: the version's
@@ -157,6 +155,7 @@ impl Version {
 #[derive(Debug)]
 pub struct TemplateStore {
     root: PathBuf,
+    catalogue: Catalogue,
     kinds: BTreeMap<String, Vec<Arc<Version>>>,
     env: Environment<'static>,
 }
@@ -166,6 +165,7 @@ impl TemplateStore {
     /// that syntax errors surface at start-up, not on a caller's request.
     pub fn load(root: &Path) -> Result<Self, TemplateError> {
         let mut env = environment();
+        let catalogue = Catalogue::load(root)?;
         let layouts = load_layouts(&root.join(LAYOUT_DIR))?;
         let mut kinds = BTreeMap::new();
         for kind_dir in sorted_dirs(root)? {
@@ -176,7 +176,7 @@ impl TemplateStore {
             check_slug(&kind_dir, &kind)?;
             let mut versions = Vec::new();
             for version_dir in sorted_dirs(&kind_dir)? {
-                let version = load_version(&kind, &version_dir, &layouts, &mut env)?;
+                let version = load_version(&kind, &version_dir, &layouts, &catalogue, &mut env)?;
                 versions.push(Arc::new(version));
             }
             versions.sort_by(|a, b| {
@@ -191,6 +191,7 @@ impl TemplateStore {
         }
         Ok(Self {
             root: root.to_path_buf(),
+            catalogue,
             kinds,
             env,
         })
@@ -199,6 +200,71 @@ impl TemplateStore {
     /// The folder the templates were loaded from.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The framework's catalogue of documents.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    /// The versions of `kind` in `edition`, oldest first.
+    pub fn versions_of(&self, kind: &str, edition: Edition) -> Vec<Arc<Version>> {
+        self.kinds
+            .get(kind)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|v| v.meta.edition == edition)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The catalogue with the versions of each document, by edition (newest
+    /// first) and level.
+    pub fn overview(&self) -> Vec<catalogue::EditionOverview> {
+        let c = &self.catalogue;
+        c.editions
+            .iter()
+            .rev()
+            .map(|e| catalogue::EditionOverview {
+                edition: e.id,
+                name: e.name.clone(),
+                from: e.from,
+                to: e.to,
+                levels: c
+                    .levels
+                    .iter()
+                    .map(|(&level, name)| catalogue::LevelOverview {
+                        level,
+                        name: name.clone(),
+                        documents: c
+                            .documents
+                            .iter()
+                            .filter(|d| d.edition == e.id && d.level == level)
+                            .map(|d| catalogue::DocumentOverview {
+                                kind: d.kind.clone(),
+                                title: d.title.clone(),
+                                sender: d.sender,
+                                recipients: d.recipients,
+                                sections: d.sections.clone(),
+                                summary: d.summary.clone(),
+                                versions: self
+                                    .versions_of(&d.kind, e.id)
+                                    .iter()
+                                    .map(|v| catalogue::VersionOverview {
+                                        version: v.version.clone(),
+                                        effective_from: v.meta.effective_from,
+                                        effective_to: v.meta.effective_to,
+                                        draft: v.meta.draft,
+                                    })
+                                    .collect(),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 
     /// Every kind with its versions, oldest first.
@@ -390,6 +456,7 @@ fn load_version(
     kind: &str,
     dir: &Path,
     layouts: &BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    catalogue: &Catalogue,
     env: &mut Environment<'static>,
 ) -> Result<Version, TemplateError> {
     let version = file_name(dir);
@@ -401,22 +468,38 @@ fn load_version(
     let meta_path = dir.join(META_FILE);
     let meta: Meta = toml::from_str(&read_text(META_FILE)?)
         .map_err(|e| load_error(&meta_path, e.to_string()))?;
-    if !(1..=4).contains(&meta.level) {
-        return Err(load_error(&meta_path, "level must be 1 to 4"));
-    }
     if meta.effective_to.is_some_and(|to| to < meta.effective_from) {
         return Err(load_error(
             &meta_path,
             "effective_to is before effective_from",
         ));
     }
-    for section in &meta.requires {
-        if !crate::case::SECTIONS.contains(&section.as_str()) {
+    let entry = catalogue.entry(kind, meta.edition).ok_or_else(|| {
+        load_error(
+            &meta_path,
+            format!(
+                "the catalogue ({}) has no `{kind}` in edition `{}`; add it there first",
+                catalogue::CATALOGUE_FILE,
+                meta.edition.slug()
+            ),
+        )
+    })?;
+    if let Some(edition) = catalogue.edition(meta.edition) {
+        let ends_in_time = match (edition.to, meta.effective_to) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(e), Some(v)) => v <= e,
+        };
+        if meta.effective_from < edition.from || !ends_in_time {
             return Err(load_error(
                 &meta_path,
                 format!(
-                    "requires unknown section `{section}`; known: {}",
-                    crate::case::SECTIONS.join(", ")
+                    "its effective period must lie within the {} edition ({} to {})",
+                    meta.edition.slug(),
+                    edition.from,
+                    edition
+                        .to
+                        .map_or_else(|| "now".to_owned(), |d| d.to_string())
                 ),
             ));
         }
@@ -451,6 +534,7 @@ fn load_version(
         kind: kind.to_owned(),
         version,
         meta,
+        entry: Arc::new(entry.clone()),
         sample,
         files: Arc::new(files),
         template_name,

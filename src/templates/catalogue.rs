@@ -1,0 +1,226 @@
+//! The framework as data: `letter-templates/catalogue.toml` names each
+//! edition of the framework and, per edition, every document kind with its
+//! level, sender, recipients and the case sections it needs. Template
+//! versions take their title, level, sender, recipients and sections from
+//! here, so that one file describes the whole framework.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::{Edition, Sender, TemplateError, load_error, toml_date};
+
+/// Name of the catalogue file at the template root.
+pub const CATALOGUE_FILE: &str = "catalogue.toml";
+
+/// Who a document is addressed to, which decides how many copies it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipients {
+    /// Each parent or carer with parental responsibility: one copy each.
+    Parents,
+    /// Each parent named in `penalty.notices`: one notice each.
+    NoticedParents,
+    /// The local authority team in `authority` (a school's request): one copy.
+    Authority,
+    /// Another agency, named in the case (e.g. `referral.agency`): one copy.
+    Agency,
+    /// Nobody by post: a record signed by the parties (a plan, a contract).
+    Record,
+}
+
+impl Recipients {
+    /// Whether each copy is addressed to one parent.
+    pub fn per_parent(self) -> bool {
+        matches!(self, Self::Parents | Self::NoticedParents)
+    }
+}
+
+/// One edition of the framework.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditionInfo {
+    /// Which edition.
+    pub id: Edition,
+    /// Its name, e.g. `Kent PRU and Attendance Service (KPAS), September 2024`.
+    pub name: String,
+    /// First day in force.
+    #[serde(with = "toml_date")]
+    pub from: NaiveDate,
+    /// Last day in force, once replaced.
+    #[serde(default, with = "toml_date::option")]
+    pub to: Option<NaiveDate>,
+}
+
+/// One document kind in one edition.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The kind's slug, e.g. `absence-concern-letter`.
+    pub kind: String,
+    /// The edition.
+    pub edition: Edition,
+    /// The document's title in this edition, e.g. `Parenting contract`.
+    pub title: String,
+    /// Framework level, 1 to 4.
+    pub level: u8,
+    /// Who sends it.
+    pub sender: Sender,
+    /// Who receives it.
+    pub recipients: Recipients,
+    /// Case sections it cannot do without.
+    pub sections: Vec<String>,
+    /// One sentence on what it is for.
+    pub summary: String,
+}
+
+/// The catalogue file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Catalogue {
+    /// The framework's levels, 1 to 4, by name.
+    pub levels: BTreeMap<u8, String>,
+    /// The editions, oldest first.
+    pub editions: Vec<EditionInfo>,
+    /// Every kind in every edition it exists in.
+    pub documents: Vec<Entry>,
+}
+
+impl Catalogue {
+    /// Reads and checks `catalogue.toml` under `root`.
+    pub fn load(root: &Path) -> Result<Self, TemplateError> {
+        let path = root.join(CATALOGUE_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| load_error(&path, e.to_string()))?;
+        let catalogue: Self =
+            toml::from_str(&text).map_err(|e| load_error(&path, e.to_string()))?;
+        catalogue.check().map_err(|m| load_error(&path, m))?;
+        Ok(catalogue)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.levels.keys().copied().collect::<Vec<_>>() != [1, 2, 3, 4] {
+            return Err("`levels` must name levels 1 to 4".into());
+        }
+        let mut editions = BTreeSet::new();
+        for e in &self.editions {
+            if !editions.insert(e.id) {
+                return Err(format!("edition `{}` is listed twice", e.id.slug()));
+            }
+            if e.to.is_some_and(|to| to < e.from) {
+                return Err(format!("edition `{}` ends before it starts", e.id.slug()));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        for d in &self.documents {
+            let at = format!("{} ({})", d.kind, d.edition.slug());
+            if !seen.insert((d.kind.as_str(), d.edition)) {
+                return Err(format!("{at} is listed twice"));
+            }
+            if !editions.contains(&d.edition) {
+                return Err(format!("{at}: edition is not in `editions`"));
+            }
+            if !self.levels.contains_key(&d.level) {
+                return Err(format!("{at}: level must be 1 to 4"));
+            }
+            if let Some(s) = d
+                .sections
+                .iter()
+                .find(|s| !crate::case::SECTIONS.contains(&s.as_str()))
+            {
+                return Err(format!(
+                    "{at}: unknown section `{s}`; known: {}",
+                    crate::case::SECTIONS.join(", ")
+                ));
+            }
+            let needs = |section: &str, why: &str| {
+                if d.sections.iter().any(|s| s == section) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{at}: recipients `{why}` need the `{section}` section"
+                    ))
+                }
+            };
+            match d.recipients {
+                Recipients::NoticedParents => needs("penalty", "noticed-parents")?,
+                Recipients::Authority => needs("authority", "authority")?,
+                Recipients::Agency => needs("referral", "agency")?,
+                Recipients::Parents | Recipients::Record => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry for `kind` in `edition`.
+    pub fn entry(&self, kind: &str, edition: Edition) -> Option<&Entry> {
+        self.documents
+            .iter()
+            .find(|d| d.kind == kind && d.edition == edition)
+    }
+
+    /// The edition's details.
+    pub fn edition(&self, edition: Edition) -> Option<&EditionInfo> {
+        self.editions.iter().find(|e| e.id == edition)
+    }
+}
+
+/// The catalogue as shown to people: per edition, per level, every document
+/// with its versions. Built by [`super::TemplateStore::overview`].
+#[derive(Debug, Clone, Serialize)]
+pub struct EditionOverview {
+    /// The edition.
+    pub edition: Edition,
+    /// Its name.
+    pub name: String,
+    /// First day in force.
+    pub from: NaiveDate,
+    /// Last day in force, once replaced.
+    pub to: Option<NaiveDate>,
+    /// Its documents by level, 1 to 4.
+    pub levels: Vec<LevelOverview>,
+}
+
+/// One level of the framework in one edition.
+#[derive(Debug, Clone, Serialize)]
+pub struct LevelOverview {
+    /// 1 to 4.
+    pub level: u8,
+    /// E.g. `Formalise support`.
+    pub name: String,
+    /// The documents at this level.
+    pub documents: Vec<DocumentOverview>,
+}
+
+/// One document kind in one edition, with its versions.
+#[derive(Debug, Clone, Serialize)]
+pub struct DocumentOverview {
+    /// The kind's slug.
+    pub kind: String,
+    /// Its title in this edition.
+    pub title: String,
+    /// Who sends it.
+    pub sender: Sender,
+    /// Who receives it.
+    pub recipients: Recipients,
+    /// The case sections it needs.
+    pub sections: Vec<String>,
+    /// What it is for.
+    pub summary: String,
+    /// Its versions, oldest first.
+    pub versions: Vec<VersionOverview>,
+}
+
+/// One version of a document.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionOverview {
+    /// The version's name, e.g. `kpas-1`.
+    pub version: String,
+    /// First day in force.
+    pub effective_from: NaiveDate,
+    /// Last day in force, if it has ended.
+    pub effective_to: Option<NaiveDate>,
+    /// Drafts render only when asked for by name.
+    pub draft: bool,
+}
