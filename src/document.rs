@@ -74,7 +74,7 @@ pub struct Prepared {
 
 /// Figures computed from the case by the rules, for templates to print.
 /// Each is present when the case has the section it comes from.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 struct Figures {
     attendance: Option<AttendanceFigures>,
     pupil_age: Option<u32>,
@@ -93,6 +93,9 @@ struct Figures {
     visit: Option<VisitFigures>,
     contract: Option<ContractFigures>,
     improvement: Option<steps::ImprovementPeriod>,
+    /// The thresholds and periods of the edition's rules, for letters that
+    /// explain them.
+    rules: rules::RuleFacts,
 }
 
 /// One register mark with the meaning of its code.
@@ -205,7 +208,7 @@ impl Docket {
         let case = case::parse_case(request.case, &entry.sections, &covers)?;
         let edition = version.meta.edition;
         let copies = recipients(&case, request.recipient, entry.recipients)?;
-        let mut base = figures(&case);
+        let mut base = figures(&case, edition);
         check_steps(&entry.sections, &base)?;
         if entry.sections.iter().any(|s| s == "penalty") {
             if entry.recipients == Recipients::NoticedParents {
@@ -459,7 +462,7 @@ fn penalty_figures(
     })
 }
 
-fn figures(case: &Case) -> Figures {
+fn figures(case: &Case, edition: rules::Edition) -> Figures {
     let mut history = case.history.clone().unwrap_or_default();
     history.sort_by_key(|step| step.date);
     let level_three_step = history.iter().any(|step| {
@@ -526,6 +529,7 @@ fn figures(case: &Case) -> Figures {
             let closed: Vec<_> = nti.closures.iter().map(|c| (c.from, c.to)).collect();
             steps::improvement_period(case.date, &closed)
         }),
+        rules: rules::RuleFacts::of(edition),
     }
 }
 

@@ -124,13 +124,24 @@ async fn version_is_chosen_by_date() {
         ok.headers["docket-template"],
         "absence-concern-letter@kpas-1"
     );
-    let before = post_json(
+    // The day before, the PIAS edition was in force.
+    let pias = post_json(
         "/v1/documents/absence-concern-letter?as_of=2024-08-31",
         &acl_sample(),
     )
     .await;
+    assert_eq!(pias.status, 200);
+    assert_eq!(
+        pias.headers["docket-template"],
+        "absence-concern-letter@pias-1"
+    );
+    let before = post_json(
+        "/v1/documents/absence-concern-letter?as_of=2017-03-31",
+        &acl_sample(),
+    )
+    .await;
     let body = assert_problem(&before, 404);
-    assert!(body["detail"].as_str().unwrap().contains("2024-08-31"));
+    assert!(body["detail"].as_str().unwrap().contains("2017-03-31"));
 }
 
 #[tokio::test]

@@ -46,6 +46,57 @@ impl Edition {
     }
 }
 
+/// The thresholds and periods of the rules in force in an edition, for
+/// letters that explain them: a template prints these, never its own copy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleFacts {
+    /// Absence (percent of possible sessions) from which a pupil is at risk
+    /// of persistent absence.
+    pub at_risk_percent: u32,
+    /// Absence from which a pupil is persistently absent.
+    pub persistent_percent: u32,
+    /// Absence from which a pupil is severely absent.
+    pub severe_percent: u32,
+    /// Unauthorised sessions that meet the penalty-notice threshold.
+    pub penalty_threshold_sessions: u32,
+    /// The window they must fall in, in words (`10 school weeks`).
+    pub penalty_window: &'static str,
+    /// Days from receipt to pay the reduced amount.
+    pub penalty_reduced_days: u32,
+    /// Days from receipt to pay the full amount.
+    pub penalty_full_days: u32,
+    /// Working days after posting on which a letter is taken to arrive.
+    pub deemed_service_working_days: u32,
+    /// School days in a notice to improve's improvement period.
+    pub improvement_school_days: u32,
+    /// Working days to send evidence for absences.
+    pub evidence_reply_working_days: u32,
+    /// Working days to get in touch after a visit found nobody in.
+    pub visit_contact_working_days: u32,
+    /// Working days' notice of a meeting, at least.
+    pub meeting_notice_working_days: u32,
+}
+
+impl RuleFacts {
+    /// The facts of `edition`.
+    pub fn of(edition: Edition) -> Self {
+        Self {
+            at_risk_percent: AbsenceBand::AT_RISK_PERCENT,
+            persistent_percent: AbsenceBand::PERSISTENT_PERCENT,
+            severe_percent: AbsenceBand::SEVERE_PERCENT,
+            penalty_threshold_sessions: penalty::THRESHOLD_SESSIONS,
+            penalty_window: penalty::window_words(edition),
+            penalty_reduced_days: penalty::REDUCED_PAYMENT_DAYS,
+            penalty_full_days: penalty::FULL_PAYMENT_DAYS,
+            deemed_service_working_days: penalty::DEEMED_SERVICE_WORKING_DAYS,
+            improvement_school_days: steps::IMPROVEMENT_SCHOOL_DAYS,
+            evidence_reply_working_days: steps::EVIDENCE_REPLY_WORKING_DAYS,
+            visit_contact_working_days: steps::VISIT_CONTACT_WORKING_DAYS,
+            meeting_notice_working_days: MEETING_MIN_NOTICE_WORKING_DAYS,
+        }
+    }
+}
+
 /// The 23 letters a UPN check character can take, indexed by value (no I, O, S).
 const UPN_LETTERS: &[u8; 23] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
 
@@ -140,15 +191,23 @@ pub enum AbsenceBand {
 }
 
 impl AbsenceBand {
+    /// Absence (percent) from which a pupil is at risk of persistent absence
+    /// (a local convention).
+    pub const AT_RISK_PERCENT: u32 = 5;
+    /// Absence (percent) from which a pupil is persistently absent.
+    pub const PERSISTENT_PERCENT: u32 = 10;
+    /// Absence (percent) from which a pupil is severely absent.
+    pub const SEVERE_PERCENT: u32 = 50;
+
     /// Classifies `absences` out of `possible` sessions, comparing exact
     /// fractions (never a rounded percentage) with the thresholds.
     pub fn classify(absences: u32, possible: u32) -> Self {
         let (a, p) = (u64::from(absences) * 100, u64::from(possible));
-        if a >= 50 * p {
+        if a >= u64::from(Self::SEVERE_PERCENT) * p {
             Self::Severe
-        } else if a >= 10 * p {
+        } else if a >= u64::from(Self::PERSISTENT_PERCENT) * p {
             Self::Persistent
-        } else if a >= 5 * p {
+        } else if a >= u64::from(Self::AT_RISK_PERCENT) * p {
             Self::AtRisk
         } else {
             Self::None
@@ -274,11 +333,10 @@ pub fn compulsory_school_age(date_of_birth: NaiveDate, on: NaiveDate) -> bool {
     (start..=end).contains(&on)
 }
 
-/// The fewest calendar days between a letter and the meeting it invites
-/// parents to: two working days for the post to arrive and time to arrange
-/// work or childcare. A working assumption, kept here so it can change in one
-/// place.
-pub const MEETING_MIN_NOTICE_DAYS: i64 = 5;
+/// The fewest working days between a letter and the meeting it invites
+/// parents to: two for the post to arrive and three to arrange work or
+/// childcare. A working assumption, kept here so it can change in one place.
+pub const MEETING_MIN_NOTICE_WORKING_DAYS: u32 = 5;
 
 /// Why a meeting date does not work with the letter's date.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -290,38 +348,48 @@ pub enum MeetingDateError {
         letter: NaiveDate,
     },
     /// Too little notice.
-    #[error("gives only {days} days' notice; allow at least {min} days after the letter's date")]
+    #[error(
+        "gives too little notice: allow at least {min} working days after the letter's date, so {earliest} or later"
+    )]
     TooLittleNotice {
-        /// Days between letter and meeting.
-        days: i64,
-        /// The minimum.
-        min: i64,
+        /// The minimum, in working days.
+        min: u32,
+        /// The earliest date that gives enough notice.
+        earliest: NaiveDate,
     },
     /// A Saturday or Sunday.
-    #[error("falls on a {weekday}; schools meet parents on weekdays")]
+    #[error("falls on a {weekday}; meetings with parents are on weekdays")]
     Weekend {
         /// The day of the week.
         weekday: &'static str,
     },
+    /// A bank holiday.
+    #[error("is a bank holiday")]
+    BankHoliday,
 }
 
 /// Checks that a meeting on `meeting` can be offered in a letter dated `letter`.
 pub fn check_meeting_date(letter: NaiveDate, meeting: NaiveDate) -> Result<(), MeetingDateError> {
-    let days = (meeting - letter).num_days();
-    if days <= 0 {
+    if meeting <= letter {
         return Err(MeetingDateError::NotAfterLetter { letter });
     }
-    if days < MEETING_MIN_NOTICE_DAYS {
-        return Err(MeetingDateError::TooLittleNotice {
-            days,
-            min: MEETING_MIN_NOTICE_DAYS,
-        });
-    }
     match meeting.weekday() {
-        chrono::Weekday::Sat => Err(MeetingDateError::Weekend {
-            weekday: "Saturday",
+        chrono::Weekday::Sat => {
+            return Err(MeetingDateError::Weekend {
+                weekday: "Saturday",
+            });
+        }
+        chrono::Weekday::Sun => return Err(MeetingDateError::Weekend { weekday: "Sunday" }),
+        _ => {}
+    }
+    if calendar::is_bank_holiday(meeting) {
+        return Err(MeetingDateError::BankHoliday);
+    }
+    match calendar::add_working_days(letter, MEETING_MIN_NOTICE_WORKING_DAYS) {
+        Some(earliest) if meeting < earliest => Err(MeetingDateError::TooLittleNotice {
+            min: MEETING_MIN_NOTICE_WORKING_DAYS,
+            earliest,
         }),
-        chrono::Weekday::Sun => Err(MeetingDateError::Weekend { weekday: "Sunday" }),
         _ => Ok(()),
     }
 }
@@ -464,6 +532,21 @@ mod tests {
         assert!(check_meeting_date(letter, d(2026, 11, 27)).is_err()); // 4 days
         assert!(check_meeting_date(letter, d(2026, 11, 23)).is_err());
         assert!(check_meeting_date(letter, d(2026, 11, 20)).is_err());
+        // Five working days from Wednesday 23 December 2026 skip Christmas,
+        // Boxing Day's substitute (Monday 28th) and New Year's Day.
+        let wednesday = d(2026, 12, 23);
+        assert_eq!(
+            check_meeting_date(wednesday, d(2026, 12, 31)),
+            Err(MeetingDateError::TooLittleNotice {
+                min: 5,
+                earliest: d(2027, 1, 4)
+            })
+        );
+        assert!(check_meeting_date(wednesday, d(2027, 1, 4)).is_ok());
+        assert_eq!(
+            check_meeting_date(d(2027, 4, 19), d(2027, 5, 3)),
+            Err(MeetingDateError::BankHoliday)
+        );
     }
 
     #[test]

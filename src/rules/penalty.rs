@@ -29,6 +29,20 @@ pub const FRAMEWORK_FROM: NaiveDate = match NaiveDate::from_ymd_opt(2024, 8, 19)
 /// Unauthorised sessions that meet the threshold.
 pub const THRESHOLD_SESSIONS: u32 = 10;
 
+/// Days, counted from receipt, to pay the reduced amount.
+pub const REDUCED_PAYMENT_DAYS: u32 = 21;
+
+/// Days, counted from receipt, to pay the full amount.
+pub const FULL_PAYMENT_DAYS: u32 = 28;
+
+/// How the threshold window is measured in `edition`, in words.
+pub fn window_words(edition: Edition) -> &'static str {
+    match edition {
+        Edition::Kpas2024 => "10 school weeks",
+        Edition::Pias => "50 school days",
+    }
+}
+
 /// One register mark.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mark<'a> {
@@ -67,6 +81,8 @@ pub struct Payment {
     pub amount_pence: u32,
     /// The last day to pay this amount.
     pub pay_by: NaiveDate,
+    /// Days from receipt (the day of receipt is day 1) to `pay_by`.
+    pub within_days: u32,
 }
 
 /// What a penalty notice must state about money and dates.
@@ -231,9 +247,9 @@ pub fn terms(
         add_working_days(issue_date, DEEMED_SERVICE_WORKING_DAYS).unwrap_or(issue_date);
     // "Within 21 (28) days beginning with the date on which the notice is
     // received": the day of receipt is day 1.
-    let day = |n: u64| {
+    let day = |n: u32| {
         received_on
-            .checked_add_days(Days::new(n - 1))
+            .checked_add_days(Days::new(u64::from(n) - 1))
             .unwrap_or(received_on)
     };
     // The national framework binds every notice issued from 19 August 2024,
@@ -249,11 +265,13 @@ pub fn terms(
                     payments: vec![
                         Payment {
                             amount_pence: 8_000,
-                            pay_by: day(21),
+                            pay_by: day(REDUCED_PAYMENT_DAYS),
+                            within_days: REDUCED_PAYMENT_DAYS,
                         },
                         Payment {
                             amount_pence: 16_000,
-                            pay_by: day(28),
+                            pay_by: day(FULL_PAYMENT_DAYS),
+                            within_days: FULL_PAYMENT_DAYS,
                         },
                     ],
                 }),
@@ -262,7 +280,8 @@ pub fn terms(
                     received_on,
                     payments: vec![Payment {
                         amount_pence: 16_000,
-                        pay_by: day(28),
+                        pay_by: day(FULL_PAYMENT_DAYS),
+                        within_days: FULL_PAYMENT_DAYS,
                     }],
                 }),
                 [.., first, second] => Err(Refusal::ThirdInThreeYears {
@@ -291,11 +310,13 @@ pub fn terms(
                 payments: vec![
                     Payment {
                         amount_pence: 6_000,
-                        pay_by: day(21),
+                        pay_by: day(REDUCED_PAYMENT_DAYS),
+                        within_days: REDUCED_PAYMENT_DAYS,
                     },
                     Payment {
                         amount_pence: 12_000,
-                        pay_by: day(28),
+                        pay_by: day(FULL_PAYMENT_DAYS),
+                        within_days: FULL_PAYMENT_DAYS,
                     },
                 ],
             })
@@ -333,12 +354,12 @@ pub fn threshold(edition: Edition, marks: &[Mark<'_>]) -> Result<Window, Refusal
                     NaiveDate::from_isoywd_opt(w.year(), w.week(), chrono::Weekday::Mon)
                 })
                 .collect();
-            (mondays, 10, "10 school weeks")
+            (mondays, 10, window_words(edition))
         }
         Edition::Pias => {
             let days: BTreeSet<NaiveDate> =
                 marks.iter().filter(|m| open(m)).map(|m| m.date).collect();
-            (days.into_iter().collect(), 50, "50 school days")
+            (days.into_iter().collect(), 50, window_words(edition))
         }
     };
     let unit_of = |date: NaiveDate| match edition {
@@ -548,11 +569,13 @@ mod tests {
             [
                 Payment {
                     amount_pence: 8_000,
-                    pay_by: d(2026, 12, 15)
+                    pay_by: d(2026, 12, 15),
+                    within_days: 21
                 },
                 Payment {
                     amount_pence: 16_000,
-                    pay_by: d(2026, 12, 22)
+                    pay_by: d(2026, 12, 22),
+                    within_days: 28
                 }
             ]
         );
@@ -593,7 +616,8 @@ mod tests {
             t.payments,
             [Payment {
                 amount_pence: 16_000,
-                pay_by: d(2026, 12, 22)
+                pay_by: d(2026, 12, 22),
+                within_days: 28
             }]
         );
         let two = [
