@@ -39,6 +39,18 @@ pub enum Command {
     /// Work with templates.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Say which template version produced a PDF and whether it is intact.
+    Verify(VerifyArgs),
+}
+
+/// `docket verify`.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The PDF.
+    pub pdf: PathBuf,
+    /// Also check that the PDF was made from this case file.
+    #[arg(long)]
+    pub case: Option<PathBuf>,
 }
 
 /// `docket serve`.
@@ -59,6 +71,10 @@ pub struct ServeArgs {
     /// Time limit for one render, in milliseconds.
     #[arg(long, env = "DOCKET_RENDER_TIMEOUT_MS", default_value_t = 10_000)]
     pub render_timeout_ms: u64,
+    /// Development mode for template maintainers: serve even if a published
+    /// version's files have changed.
+    #[arg(long)]
+    pub dev: bool,
 }
 
 /// `docket render`.
@@ -86,8 +102,35 @@ pub struct RenderArgs {
 /// `docket templates …`.
 #[derive(Debug, Subcommand)]
 pub enum TemplatesCommand {
-    /// List document kinds and their versions.
+    /// List the framework's documents by edition and level, with versions.
     List,
+    /// Check every version: published files unchanged, effective periods
+    /// without gaps or overlaps, samples valid and rendering, variables known.
+    Check,
+    /// Copy the newest version of a kind into a new draft version.
+    New {
+        /// The document kind.
+        kind: String,
+    },
+    /// Check a draft and publish it, in force from a date.
+    Publish {
+        /// The document kind.
+        kind: String,
+        /// The draft version.
+        version: String,
+        /// First day the version is in force.
+        #[arg(long)]
+        effective_from: NaiveDate,
+    },
+    /// Word-level diff of two versions' rendered sample text.
+    Diff {
+        /// The document kind.
+        kind: String,
+        /// The older version.
+        first: String,
+        /// The newer version.
+        second: String,
+    },
 }
 
 /// Exit code when the case data or the request is refused.
@@ -101,6 +144,19 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(&cli.templates, args),
         Command::Render(args) => render(&cli.templates, &args),
         Command::Templates(TemplatesCommand::List) => list(&cli.templates),
+        Command::Templates(TemplatesCommand::Check) => check(&cli.templates),
+        Command::Templates(TemplatesCommand::New { kind }) => new_draft(&cli.templates, &kind),
+        Command::Templates(TemplatesCommand::Publish {
+            kind,
+            version,
+            effective_from,
+        }) => publish(&cli.templates, &kind, &version, effective_from),
+        Command::Templates(TemplatesCommand::Diff {
+            kind,
+            first,
+            second,
+        }) => diff(&cli.templates, &kind, &first, &second),
+        Command::Verify(args) => verify(&cli.templates, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,6 +179,20 @@ fn load(templates: &Path) -> Result<Docket, u8> {
 
 fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
     let docket = Arc::new(load(templates)?);
+    let modified = docket.templates().modified();
+    for (version, files) in &modified {
+        eprintln!(
+            "{}: published version {version} has changed: {}",
+            if args.dev { "warning" } else { "error" },
+            files.join(", ")
+        );
+    }
+    if !modified.is_empty() && !args.dev {
+        eprintln!(
+            "hint: published versions are immutable; `docket templates check` explains, or serve with --dev while editing"
+        );
+        return Err(EXIT_FAILED);
+    }
     let defaults = ServeOptions::default();
     let options = ServeOptions {
         body_limit: args.body_limit,
@@ -197,6 +267,131 @@ fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
         if rendered.copies == 1 { "y" } else { "ies" }
     );
     Ok(())
+}
+
+fn check(templates: &Path) -> Result<(), u8> {
+    let docket = load(templates)?;
+    let findings = crate::maintain::check(&docket);
+    let versions: usize = docket.templates().kinds().map(|(_, v)| v.len()).sum();
+    if findings.is_empty() {
+        println!(
+            "ok: {versions} versions checked; published versions intact, periods complete, samples render"
+        );
+        return Ok(());
+    }
+    for f in &findings {
+        eprintln!("{f}");
+    }
+    eprintln!(
+        "error: {} problem(s) in {}",
+        findings.len(),
+        templates.display()
+    );
+    Err(EXIT_REFUSED)
+}
+
+fn new_draft(templates: &Path, kind: &str) -> Result<(), u8> {
+    let (name, dir) = crate::maintain::new_draft(templates, kind).map_err(fail)?;
+    println!("created draft {kind}@{name} in {}", dir.display());
+    println!(
+        "render it with --version {name}; publish it with `docket templates publish {kind} {name} --effective-from DATE`"
+    );
+    Ok(())
+}
+
+fn publish(templates: &Path, kind: &str, version: &str, from: NaiveDate) -> Result<(), u8> {
+    match crate::maintain::publish(templates, kind, version, from) {
+        Ok(done) => {
+            println!("published {} from {from} ({})", done.version, done.hash);
+            if let Some((previous, until)) = done.ends {
+                println!("{previous} is now in force until {until}");
+            }
+            Ok(())
+        }
+        Err(e @ crate::maintain::MaintainError::Checks(_))
+        | Err(e @ crate::maintain::MaintainError::Refused(_)) => {
+            eprintln!("error: cannot publish {kind}@{version}: {e}");
+            Err(EXIT_REFUSED)
+        }
+        Err(e) => Err(fail(e)),
+    }
+}
+
+fn diff(templates: &Path, kind: &str, first: &str, second: &str) -> Result<(), u8> {
+    let docket = load(templates)?;
+    let (a, b) = crate::maintain::version_texts(&docket, kind, first, second).map_err(fail)?;
+    let runs = crate::maintain::word_diff(&a, &b);
+    if runs
+        .iter()
+        .all(|r| matches!(r, crate::maintain::Run::Same(_)))
+    {
+        println!("{kind}: {first} and {second} print the same words");
+    } else {
+        println!("--- {kind}@{first}\n+++ {kind}@{second}");
+        println!("{}", crate::maintain::diff_text(&runs));
+    }
+    Ok(())
+}
+
+fn verify(templates: &Path, args: &VerifyArgs) -> Result<(), u8> {
+    let docket = load(templates)?;
+    let pdf = std::fs::read(&args.pdf).map_err(|e| fail(format!("{}: {e}", args.pdf.display())))?;
+    let found = crate::verify::verify(docket.templates(), &pdf).map_err(|e| {
+        eprintln!("error: {}: {e}", args.pdf.display());
+        EXIT_REFUSED
+    })?;
+    let p = &found.provenance;
+    println!("{}", args.pdf.display());
+    println!(
+        "  document   {}@{} (reference {})",
+        p.kind, p.version, p.reference
+    );
+    println!("  template   {}", p.template_hash);
+    println!("  case       {}", p.case_hash);
+    println!("  rendered   by docket {}", p.docket);
+    let mut ok = found.intact();
+    match &found.status {
+        crate::verify::Status::Intact => println!(
+            "  status     intact: {}@{} is published and unchanged",
+            p.kind, p.version
+        ),
+        crate::verify::Status::Changed { files } if files.is_empty() => println!(
+            "  status     NOT intact: the version's files differ from what this PDF was made from"
+        ),
+        crate::verify::Status::Changed { files } => println!(
+            "  status     NOT intact: changed since publication: {}",
+            files.join(", ")
+        ),
+        crate::verify::Status::Unpublished => println!(
+            "  status     NOT intact: {}@{} is not a published version",
+            p.kind, p.version
+        ),
+        crate::verify::Status::Unknown => println!(
+            "  status     NOT intact: there is no {}@{} in {}",
+            p.kind,
+            p.version,
+            templates.display()
+        ),
+    }
+    if let Some(path) = &args.case {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        let same = serde_json::from_value::<crate::case::Case>(value)
+            .map(|case| crate::document::case_hash(&case) == p.case_hash)
+            .unwrap_or(false);
+        println!(
+            "  case file  {}",
+            if same {
+                "matches: the PDF was made from this case"
+            } else {
+                "does NOT match this PDF"
+            }
+        );
+        ok &= same;
+    }
+    if ok { Ok(()) } else { Err(EXIT_REFUSED) }
 }
 
 /// Writes beside the target and renames, so a failure never leaves half a PDF.

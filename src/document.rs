@@ -55,6 +55,66 @@ pub struct Rendered {
     pub file_name: String,
     /// How many copies (recipients) it holds.
     pub copies: usize,
+    /// Where it came from, as recorded in the PDF's metadata.
+    pub provenance: Provenance,
+}
+
+/// What produced a document: recorded in its metadata (document information
+/// and XMP keywords), sent in response headers, read back by `docket verify`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// The kind.
+    pub kind: String,
+    /// The template version.
+    pub version: String,
+    /// The version's content hash.
+    pub template_hash: String,
+    /// The docket release that rendered it.
+    pub docket: String,
+    /// The hash of the case data (docket's canonical JSON of the parsed case,
+    /// so key order and spacing do not matter).
+    pub case_hash: String,
+    /// The case's reference.
+    pub reference: String,
+}
+
+impl Provenance {
+    /// The PDF keywords that carry it, `name:value` each.
+    pub fn keywords(&self) -> Vec<String> {
+        vec![
+            "docket".to_owned(),
+            format!("kind:{}", self.kind),
+            format!("version:{}", self.version),
+            format!("reference:{}", self.reference),
+            format!("template-hash:{}", self.template_hash),
+            format!("docket-version:{}", self.docket),
+            format!("case-hash:{}", self.case_hash),
+        ]
+    }
+
+    /// Reads it back from PDF keywords; `None` if any part is missing.
+    pub fn from_keywords<'a>(keywords: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let mut map = std::collections::BTreeMap::new();
+        for k in keywords {
+            if let Some((name, value)) = k.trim().split_once(':') {
+                map.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let mut take = |name: &str| map.remove(name);
+        Some(Self {
+            kind: take("kind")?,
+            version: take("version")?,
+            template_hash: take("template-hash")?,
+            docket: take("docket-version")?,
+            case_hash: take("case-hash")?,
+            reference: take("reference")?,
+        })
+    }
+}
+
+/// The hash of a case, over docket's canonical JSON of it.
+pub fn case_hash(case: &Case) -> String {
+    crate::templates::sha256(&serde_json::to_vec(case).unwrap_or_default())
 }
 
 /// A checked case with its template filled in, ready to typeset.
@@ -70,11 +130,13 @@ pub struct Prepared {
     pub copies: usize,
     /// The case's reference.
     pub reference: String,
+    /// Where the document comes from.
+    pub provenance: Provenance,
 }
 
 /// Figures computed from the case by the rules, for templates to print.
 /// Each is present when the case has the section it comes from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 struct Figures {
     attendance: Option<AttendanceFigures>,
     pupil_age: Option<u32>,
@@ -99,7 +161,7 @@ struct Figures {
 }
 
 /// One register mark with the meaning of its code.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 struct MarkFigure {
     date: NaiveDate,
     session: rules::codes::Session,
@@ -107,7 +169,7 @@ struct MarkFigure {
     meaning: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 struct EvidenceFigures {
     /// The sessions asked about, in date order.
     sessions: Vec<case::EvidenceItem>,
@@ -115,13 +177,13 @@ struct EvidenceFigures {
     reply_by: NaiveDate,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 struct VisitFigures {
     /// After a visit with nobody in: the last day to get in touch.
     contact_by: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 struct ContractFigures {
     /// The review meetings, in order.
     reviews: Vec<NaiveDate>,
@@ -130,7 +192,7 @@ struct ContractFigures {
 }
 
 /// What a penalty notice states (or a request would lead to), for one parent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 struct PenaltyFigures {
     /// Which parent (index into `parents`).
     parent: usize,
@@ -145,7 +207,7 @@ struct PenaltyFigures {
 
 /// What a template sees: the case, plus the recipient of this copy (for
 /// letters to parents), the computed figures and facts about the document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct Context<'a> {
     #[serde(flatten)]
     case: &'a Case,
@@ -157,7 +219,7 @@ struct Context<'a> {
     document: DocumentFacts<'a>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 struct DocumentFacts<'a> {
     kind: &'a str,
     version: &'a str,
@@ -166,6 +228,16 @@ struct DocumentFacts<'a> {
     edition: rules::Edition,
     sender: crate::templates::Sender,
     recipients: Recipients,
+}
+
+/// The JSON Schema of what a template sees (the case, `recipient`,
+/// `figures`, `document`): `docket templates check` tests every variable a
+/// template uses against it.
+pub fn context_schema() -> &'static Value {
+    static SCHEMA: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+        serde_json::to_value(schemars::schema_for!(Context<'static>)).unwrap_or_default()
+    });
+    &SCHEMA
 }
 
 /// docket's core: the templates and the render engine.
@@ -256,6 +328,14 @@ impl Docket {
             Some(i) => format!("/recipient-{i}"),
             None => String::new(),
         };
+        let provenance = Provenance {
+            kind: version.kind.clone(),
+            version: version.version.clone(),
+            template_hash: version.content_hash.clone(),
+            docket: env!("CARGO_PKG_VERSION").to_owned(),
+            case_hash: case_hash(&case),
+            reference: case.reference.clone(),
+        };
         let info = DocumentInfo {
             title: format!(
                 "{} about {} {}",
@@ -264,12 +344,7 @@ impl Docket {
             author: case.school.name.clone(),
             ident: format!("{}/{}{}", version.id(), case.reference, recipient_part),
             date: case.date,
-            keywords: vec![
-                "docket".to_owned(),
-                format!("kind:{}", version.kind),
-                format!("version:{}", version.version),
-                format!("reference:{}", case.reference),
-            ],
+            keywords: provenance.keywords(),
             subject: format!("{} ({})", version.entry.title, version.id()),
         };
         Ok(Prepared {
@@ -278,7 +353,18 @@ impl Docket {
             info,
             copies: copies.len(),
             reference: case.reference,
+            provenance,
         })
+    }
+
+    /// The text of the document `request` asks for, in reading order (see
+    /// [`crate::render::plain_text`]), without exporting a PDF.
+    pub fn text(&self, request: &Request<'_>) -> Result<String, DocumentError> {
+        let prepared = self.prepare(request)?;
+        let document =
+            self.renderer
+                .compile(&prepared.version, prepared.markup, prepared.info.date)?;
+        Ok(crate::render::plain_text(&document))
     }
 
     /// Renders a document.
@@ -297,6 +383,7 @@ impl Docket {
             version: prepared.version,
             file_name,
             copies: prepared.copies,
+            provenance: prepared.provenance,
         })
     }
 }
@@ -405,6 +492,17 @@ fn penalty_figures(
             format!("there is no notice for parent {index}"),
         )]));
     };
+    if issuing
+        && case
+            .authority
+            .as_ref()
+            .is_some_and(|a| a.payment_url.is_none())
+    {
+        return Err(Problems(vec![Problem::new(
+            "/authority/payment_url",
+            "is required on a penalty notice: it tells the parent where to pay",
+        )]));
+    }
     if issuing && notice.notice_number.is_none() {
         return Err(Problems(vec![Problem::new(
             format!("/penalty/notices/{k}/notice_number"),

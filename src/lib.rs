@@ -17,14 +17,18 @@
 //!   escaping.
 //! - [`render`]: the Typst world, fonts, PDF export and the render pool.
 //! - [`document`]: the pipeline that ties them together ([`document::Docket`]).
+//! - [`maintain`]: template maintenance: checks, new drafts, publishing, diffs.
+//! - [`verify`]: reading a PDF's provenance back and checking its template.
 //! - [`http`]: the HTTP API; [`cli`]: the command line.
 
 pub mod case;
 pub mod cli;
 pub mod document;
 pub mod http;
+pub mod maintain;
 pub mod render;
 pub mod rules;
 pub mod templates;
+pub mod verify;
 
 pub use document::{Docket, DocumentError, Rendered, Request};

@@ -300,9 +300,10 @@ pub struct Authority {
     /// E-mail address for correspondence.
     #[schemars(length(min = 3, max = 254), email)]
     pub email: String,
-    /// Web address of the online payment service.
+    /// Web address of the online payment service (needed on penalty notices).
+    #[serde(default)]
     #[schemars(length(min = 1, max = 200))]
-    pub payment_url: String,
+    pub payment_url: Option<String>,
 }
 
 /// Why a penalty notice is issued.

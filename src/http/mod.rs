@@ -236,6 +236,16 @@ async fn render_document(
         HeaderName::from_static("docket-copies"),
         HeaderValue::from(rendered.copies),
     );
+    let p = &rendered.provenance;
+    for (name, value) in [
+        ("docket-template-hash", &p.template_hash),
+        ("docket-version", &p.docket),
+        ("docket-case-hash", &p.case_hash),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    }
     Ok(response)
 }
 

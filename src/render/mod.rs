@@ -283,3 +283,50 @@ fn locate(world: Option<&dyn World>, diag: &SourceDiagnostic) -> Diagnostic {
         message,
     }
 }
+
+/// The text of a compiled document in reading order: one line per line of
+/// type, runs on a line joined (with a space where they stand apart), pages
+/// separated by a form feed. Used to compare versions' wording.
+pub fn plain_text(document: &PagedDocument) -> String {
+    use typst::layout::{Abs, Frame, FrameItem, Point};
+
+    struct Run {
+        y: Abs,
+        x: Abs,
+        end: Abs,
+        text: String,
+    }
+    fn walk(frame: &Frame, at: Point, out: &mut Vec<Run>) {
+        for (pos, item) in frame.items() {
+            let here = at + *pos;
+            match item {
+                FrameItem::Group(group) => walk(&group.frame, here, out),
+                FrameItem::Text(text) => out.push(Run {
+                    y: here.y,
+                    x: here.x,
+                    end: here.x + text.width(),
+                    text: text.text.to_string(),
+                }),
+                _ => {}
+            }
+        }
+    }
+    let mut pages = Vec::new();
+    for page in document.pages() {
+        let mut runs = Vec::new();
+        walk(&page.frame, Point::zero(), &mut runs);
+        let mut text = String::new();
+        let mut last: Option<(Abs, Abs)> = None;
+        for run in runs {
+            match last {
+                Some((y, _)) if (run.y - y).abs() > Abs::pt(1.0) => text.push('\n'),
+                Some((_, end)) if run.x > end + Abs::pt(1.0) => text.push(' '),
+                _ => {}
+            }
+            text.push_str(&run.text);
+            last = Some((run.y, run.end));
+        }
+        pages.push(text);
+    }
+    pages.join("\n\u{c}\n")
+}

@@ -25,7 +25,17 @@ use serde::Serialize;
 
 /// Which edition of the framework applies.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Edition {
@@ -48,7 +58,7 @@ impl Edition {
 
 /// The thresholds and periods of the rules in force in an edition, for
 /// letters that explain them: a template prints these, never its own copy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RuleFacts {
     /// Absence (percent of possible sessions) from which a pupil is at risk
     /// of persistent absence.
@@ -177,7 +187,7 @@ pub fn normalise_postcode(raw: &str) -> Option<String> {
 }
 
 /// How worrying a pupil's absence is, by the share of possible sessions missed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum AbsenceBand {
     /// Under 5% of sessions missed.
@@ -216,7 +226,7 @@ impl AbsenceBand {
 }
 
 /// Attendance figures for a period, derived from session counts.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct AttendanceFigures {
     /// Sessions the pupil could have attended.
     pub possible_sessions: u32,

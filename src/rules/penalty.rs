@@ -64,7 +64,7 @@ pub struct PriorNotice {
 }
 
 /// The stretch of register in which the threshold is met (or came closest).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Window {
     /// First day with a mark in the window.
     pub from: NaiveDate,
@@ -75,7 +75,7 @@ pub struct Window {
 }
 
 /// One amount and the last day it can be paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Payment {
     /// In pence.
     pub amount_pence: u32,
@@ -86,7 +86,7 @@ pub struct Payment {
 }
 
 /// What a penalty notice must state about money and dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Terms {
     /// 1 for a first notice, 2 for a second within three years.
     pub sequence: u32,

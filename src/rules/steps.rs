@@ -58,7 +58,7 @@ pub fn contract_reviews(agreed_on: NaiveDate, every_weeks: u8, reviews: u8) -> V
 }
 
 /// The improvement period of a notice to improve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ImprovementPeriod {
     /// The day the notice is taken to be received; the period starts then.
     pub starts_on: NaiveDate,

@@ -16,7 +16,7 @@ use super::{Edition, Sender, TemplateError, load_error, toml_date};
 pub const CATALOGUE_FILE: &str = "catalogue.toml";
 
 /// Who a document is addressed to, which decides how many copies it has.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Recipients {
     /// Each parent or carer with parental responsibility: one copy each.

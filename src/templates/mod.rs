@@ -18,8 +18,10 @@
 pub mod catalogue;
 pub mod escape;
 mod filters;
+pub mod lock;
 
 pub use catalogue::{Catalogue, Entry, Recipients};
+pub use lock::{Integrity, Lock};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -82,7 +84,7 @@ pub enum TemplateError {
 }
 
 /// Who sends a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Sender {
     /// The pupil's school.
@@ -132,6 +134,14 @@ pub struct Version {
     /// Every file the Typst compile may read, by virtual path: the version's
     /// own files under `/` and the layout's under `/layout/`.
     pub files: Arc<BTreeMap<String, Vec<u8>>>,
+    /// The version's content hash (`sha256:` + hex) over every file the
+    /// render uses: its own files other than `meta.toml` and `sample.json`,
+    /// the shared layout version it imports, and its edition and layout.
+    pub content_hash: String,
+    /// The hash of each of those files, by virtual path.
+    pub file_hashes: BTreeMap<String, String>,
+    /// Where the version's folder is.
+    pub dir: PathBuf,
     /// Template name in the minijinja environment.
     template_name: String,
 }
@@ -156,6 +166,7 @@ impl Version {
 pub struct TemplateStore {
     root: PathBuf,
     catalogue: Catalogue,
+    lock: Lock,
     kinds: BTreeMap<String, Vec<Arc<Version>>>,
     env: Environment<'static>,
 }
@@ -166,6 +177,7 @@ impl TemplateStore {
     pub fn load(root: &Path) -> Result<Self, TemplateError> {
         let mut env = environment();
         let catalogue = Catalogue::load(root)?;
+        let lock = Lock::load(root)?;
         let layouts = load_layouts(&root.join(LAYOUT_DIR))?;
         let mut kinds = BTreeMap::new();
         for kind_dir in sorted_dirs(root)? {
@@ -192,6 +204,7 @@ impl TemplateStore {
         Ok(Self {
             root: root.to_path_buf(),
             catalogue,
+            lock,
             kinds,
             env,
         })
@@ -200,6 +213,36 @@ impl TemplateStore {
     /// The folder the templates were loaded from.
     pub fn root(&self) -> &Path {
         &self.root
+    }
+
+    /// The lock file: the published versions.
+    pub fn lock(&self) -> &Lock {
+        &self.lock
+    }
+
+    /// Whether `version` is published and unchanged since.
+    pub fn integrity(&self, version: &Version) -> Integrity {
+        match self.lock.find(&version.kind, &version.version) {
+            Some(locked) if locked.hash == version.content_hash => Integrity::Intact,
+            Some(locked) => Integrity::Modified {
+                files: lock::changed_files(&version.file_hashes, &locked.files),
+            },
+            None if version.meta.draft => Integrity::Draft,
+            None => Integrity::Unpublished,
+        }
+    }
+
+    /// Published versions whose files have changed since: `(kind@version,
+    /// changed files)`. A service refuses to start on such a folder.
+    pub fn modified(&self) -> Vec<(String, Vec<String>)> {
+        self.kinds
+            .values()
+            .flatten()
+            .filter_map(|v| match self.integrity(v) {
+                Integrity::Modified { files } => Some((v.id(), files)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The framework's catalogue of documents.
@@ -301,6 +344,33 @@ impl TemplateStore {
                 })?,
         };
         Ok(Arc::clone(found))
+    }
+
+    /// The variables a version's template reads from its context, as dotted
+    /// paths (`pupil.given_names`), excluding those it sets itself.
+    pub fn undeclared_variables(
+        &self,
+        version: &Version,
+    ) -> Result<std::collections::BTreeSet<String>, TemplateError> {
+        let template = self
+            .env
+            .get_template(&version.template_name)
+            .map_err(|e| fill_error(&version.template_name, &e))?;
+        // A variable `set` inside an `if` is visible after it (as in Jinja),
+        // but the analysis reports it: leave out every name the template sets.
+        static SET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"<%-?\s*set\s+([A-Za-z_][A-Za-z0-9_]*)")
+                .unwrap_or_else(|e| unreachable!("a valid pattern: {e}"))
+        });
+        let assigned: std::collections::BTreeSet<&str> = SET
+            .captures_iter(template.source())
+            .filter_map(|c| c.get(1).map(|m| m.as_str()))
+            .collect();
+        Ok(template
+            .undeclared_variables(true)
+            .into_iter()
+            .filter(|path| !assigned.contains(path.split('.').next().unwrap_or_default()))
+            .collect())
     }
 
     /// Fills a version's template with `context`, giving Typst markup.
@@ -530,7 +600,11 @@ fn load_version(
     }
     let mut files = layout_files.clone();
     files.extend(own);
+    let (content_hash, file_hashes) = content_hash(&meta, &files);
     Ok(Version {
+        content_hash,
+        file_hashes,
+        dir: dir.to_path_buf(),
         kind: kind.to_owned(),
         version,
         meta,
@@ -539,6 +613,49 @@ fn load_version(
         files: Arc::new(files),
         template_name,
     })
+}
+
+/// `sha256:` and the hex digest of `bytes`.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut hex = String::with_capacity(7 + 64);
+    hex.push_str("sha256:");
+    for b in digest {
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        hex.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    hex
+}
+
+/// Files of a version folder that do not change what it renders: its
+/// metadata (whose effective dates change when a successor is published) and
+/// its sample.
+fn outside_hash(path: &str) -> bool {
+    path == format!("/{META_FILE}") || path == format!("/{SAMPLE_FILE}")
+}
+
+/// The content hash of a version and the hash of each file it covers. The
+/// version's hash is over its edition and layout and, in path order, each
+/// file's path and hash.
+fn content_hash(
+    meta: &Meta,
+    files: &BTreeMap<String, Vec<u8>>,
+) -> (String, BTreeMap<String, String>) {
+    let file_hashes: BTreeMap<String, String> = files
+        .iter()
+        .filter(|(path, _)| !outside_hash(path))
+        .map(|(path, bytes)| (path.clone(), sha256(bytes)))
+        .collect();
+    let mut manifest = format!(
+        "docket template version\nedition {}\nlayout {}\n",
+        meta.edition.slug(),
+        meta.layout
+    );
+    for (path, hash) in &file_hashes {
+        manifest.push_str(&format!("{hash} {path}\n"));
+    }
+    (sha256(manifest.as_bytes()), file_hashes)
 }
 
 /// TOML dates may be written bare (`2024-09-01`) or quoted.
