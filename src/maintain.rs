@@ -573,7 +573,10 @@ pub enum Run {
 /// kind merged into one run.
 pub fn word_diff(a: &str, b: &str) -> Vec<Run> {
     use similar::{ChangeTag, TextDiff};
-    let diff = TextDiff::from_words(a, b);
+    // Where lines break is layout, not wording: compare words only.
+    let fold = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let (a, b) = (fold(a), fold(b));
+    let diff = TextDiff::from_words(&a, &b);
     let mut runs: Vec<Run> = Vec::new();
     for change in diff.iter_all_changes() {
         let word = change.value();
@@ -653,7 +656,7 @@ pub fn diff_text(runs: &[Run]) -> String {
                 let (first, last) = (i == 0, i + 1 == runs.len());
                 if words.len() > 2 * CONTEXT + 1 {
                     if !first {
-                        out.push_str(&words[..CONTEXT].concat());
+                        out.push_str(words[..CONTEXT].concat().trim_end());
                     }
                     out.push_str("\n…\n");
                     if !last {
