@@ -71,10 +71,15 @@ pub struct ServeArgs {
     /// Time limit for one render, in milliseconds.
     #[arg(long, env = "DOCKET_RENDER_TIMEOUT_MS", default_value_t = 10_000)]
     pub render_timeout_ms: u64,
-    /// Development mode for template maintainers: serve even if a published
-    /// version's files have changed.
+    /// Development mode for template maintainers: drafts render, the studio
+    /// at /studio is on, and edits under the template folder re-render open
+    /// previews. Serves even if a published version's files have changed.
     #[arg(long)]
     pub dev: bool,
+    /// Outside development mode, a maintainer who sends this key
+    /// (`Authorization: Bearer <key>`) may render drafts and use the studio.
+    #[arg(long, env = "DOCKET_MAINTAINER_KEY", hide_env_values = true)]
+    pub maintainer_key: Option<String>,
 }
 
 /// `docket render`.
@@ -199,6 +204,8 @@ fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
         workers: args.workers.unwrap_or(defaults.workers),
         queue: args.queue,
         render_timeout: Duration::from_millis(args.render_timeout_ms),
+        dev: args.dev,
+        maintainer_key: args.maintainer_key.filter(|k| !k.is_empty()),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -157,20 +157,6 @@ fn pdfs_declare_archival_and_accessible_standards() {
     }
 }
 
-fn tool(name: &str) -> bool {
-    let found = Command::new(name).arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("DOCKET_REQUIRE_TOOLS").is_none(),
-            "{name} is required (DOCKET_REQUIRE_TOOLS is set) but not installed: run scripts/setup"
-        );
-        eprintln!(
-            "note: {name} is not installed, so its check is skipped; run scripts/setup to install it"
-        );
-    }
-    found
-}
-
 /// `qpdf --check` and `pdfua check` find nothing wrong with any document.
 #[test]
 fn external_checkers_find_nothing() {

@@ -306,3 +306,53 @@ fn gaps_and_overlaps_in_effective_periods_fail_check() {
     );
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// Drafts render only in development mode or with the maintainer key.
+#[tokio::test]
+async fn drafts_are_for_maintainers_only() {
+    use docket::http::{ServeOptions, app};
+    let root = copy_templates("gate");
+    let (name, _) = docket::maintain::new_draft(&root, "family-meeting-invitation").unwrap();
+    let docket = std::sync::Arc::new(docket::Docket::load(&root).unwrap());
+    let sample = sample_of("family-meeting-invitation", "kpas-1");
+    let path = format!("/v1/documents/family-meeting-invitation?version={name}");
+    let send = |options: ServeOptions, key: Option<&str>| {
+        let router = app(std::sync::Arc::clone(&docket), &options);
+        let mut request =
+            axum::http::Request::post(&path).header("content-type", "application/json");
+        if let Some(k) = key {
+            request = request.header("authorization", format!("Bearer {k}"));
+        }
+        let request = request
+            .body(axum::body::Body::from(serde_json::to_vec(&sample).unwrap()))
+            .unwrap();
+        send(router, request)
+    };
+    let with_key = || ServeOptions {
+        maintainer_key: Some("s3cret".into()),
+        ..ServeOptions::default()
+    };
+    assert_eq!(send(ServeOptions::default(), None).await.status, 403);
+    assert_eq!(send(with_key(), None).await.status, 403);
+    assert_eq!(send(with_key(), Some("wrong!")).await.status, 403);
+    assert_eq!(send(with_key(), Some("s3cret")).await.status, 200);
+    let dev = ServeOptions {
+        dev: true,
+        ..ServeOptions::default()
+    };
+    assert_eq!(send(dev, None).await.status, 200);
+    // Published versions need no key.
+    let router = app(std::sync::Arc::clone(&docket), &ServeOptions::default());
+    assert_eq!(
+        post_raw(
+            router,
+            "/v1/documents/family-meeting-invitation?version=kpas-1",
+            "application/json",
+            serde_json::to_vec(&sample).unwrap()
+        )
+        .await
+        .status,
+        200
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

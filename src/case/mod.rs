@@ -8,7 +8,7 @@
 
 mod validate;
 
-pub use validate::{Problem, Problems, parse_case, schema, validate_value};
+pub use validate::{Problem, Problems, parse_case, schema, schema_for, validate_value};
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;

@@ -15,7 +15,7 @@ use super::Case;
 use crate::rules;
 
 /// One thing wrong with the input, by the JSON pointer (RFC 6901) of the field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Problem {
     /// Where the problem is, e.g. `/pupil/upn`; empty for the whole document.
     pub pointer: String,
@@ -56,6 +56,58 @@ pub fn schema() -> &'static Value {
     static SCHEMA: LazyLock<Value> =
         LazyLock::new(|| serde_json::to_value(schemars::schema_for!(Case)).unwrap_or_default());
     &SCHEMA
+}
+
+/// The case schema for a document that needs `sections`: those sections are
+/// required and may not be null. Published per template version at
+/// `GET /v1/templates/{kind}/{version}/schema`.
+pub fn schema_for(sections: &[String], title: &str) -> Value {
+    let mut schema = schema().clone();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "title".into(),
+            Value::from(format!("Case data for: {title}")),
+        );
+        let mut required: Vec<Value> = obj
+            .get("required")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for s in sections {
+            if !required.iter().any(|r| r == s.as_str()) {
+                required.push(Value::from(s.as_str()));
+            }
+        }
+        obj.insert("required".into(), Value::Array(required));
+        if let Some(props) = obj.get_mut("properties").and_then(Value::as_object_mut) {
+            for s in sections {
+                let Some(prop) = props.get_mut(s.as_str()) else {
+                    continue;
+                };
+                // `anyOf: [section, null]` (or `type: [array, null]`) becomes
+                // the section alone.
+                if let Some(branches) = prop.get("anyOf").and_then(Value::as_array) {
+                    let kept: Vec<Value> = branches
+                        .iter()
+                        .filter(|b| b.get("type") != Some(&Value::from("null")))
+                        .cloned()
+                        .collect();
+                    if let [only] = kept.as_slice() {
+                        let mut replaced = only.clone();
+                        if let (Some(r), Some(desc)) =
+                            (replaced.as_object_mut(), prop.get("description").cloned())
+                        {
+                            r.insert("description".into(), desc);
+                        }
+                        *prop = replaced;
+                    }
+                } else if let Some(types) = prop.get_mut("type").and_then(Value::as_array_mut) {
+                    types.retain(|t| t != "null");
+                }
+            }
+        }
+    }
+    schema
 }
 
 static VALIDATOR: LazyLock<Result<jsonschema::Validator, String>> = LazyLock::new(|| {

@@ -2,6 +2,7 @@
 //! limit and graceful shutdown. Handlers only extract, hand the CPU work to the
 //! render pool and map errors (see [`problem`]).
 
+pub mod openapi;
 pub mod problem;
 
 use std::net::SocketAddr;
@@ -48,6 +49,11 @@ pub struct ServeOptions {
     pub queue: usize,
     /// Time limit for one render.
     pub render_timeout: Duration,
+    /// Development mode: drafts render and the studio is on for everyone.
+    pub dev: bool,
+    /// With this key (`Authorization: Bearer <key>`), a maintainer may render
+    /// drafts and use the studio outside development mode.
+    pub maintainer_key: Option<String>,
 }
 
 impl Default for ServeOptions {
@@ -57,6 +63,8 @@ impl Default for ServeOptions {
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             queue: DEFAULT_QUEUE,
             render_timeout: DEFAULT_RENDER_TIMEOUT,
+            dev: false,
+            maintainer_key: None,
         }
     }
 }
@@ -66,6 +74,57 @@ struct AppState {
     docket: Arc<Docket>,
     pool: RenderPool,
     body_limit: usize,
+    dev: bool,
+    maintainer_key: Option<Arc<str>>,
+}
+
+impl AppState {
+    /// Whether this request may see drafts and the studio: in development
+    /// mode, or with the maintainer key.
+    fn maintainer(&self, headers: &HeaderMap) -> bool {
+        if self.dev {
+            return true;
+        }
+        let Some(key) = &self.maintainer_key else {
+            return false;
+        };
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        // Compare in time independent of where the strings differ.
+        given.len() == key.len()
+            && given
+                .bytes()
+                .zip(key.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+
+    /// Refuses a draft version to anyone but a maintainer.
+    fn check_draft(
+        &self,
+        kind: &str,
+        version: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<(), ApiError> {
+        let Some(name) = version else { return Ok(()) };
+        let Ok(v) = self
+            .docket
+            .templates()
+            .select(kind, Some(name), chrono::NaiveDate::MIN)
+        else {
+            return Ok(()); // the render reports the unknown version
+        };
+        if v.meta.draft && !self.maintainer(headers) {
+            return Err(ApiError::Forbidden(format!(
+                "{} is a draft: drafts render only in development mode (`docket serve --dev`) or with the maintainer key",
+                v.id()
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// The router, with all middleware: build it once and serve it, or drive it
@@ -75,11 +134,16 @@ pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
         docket,
         pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
         body_limit: options.body_limit,
+        dev: options.dev,
+        maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi_json))
+        .route("/docs", get(docs_page))
         .route("/v1/templates", get(list_templates))
         .route("/v1/templates/{kind}/{version}/sample", get(sample))
+        .route("/v1/templates/{kind}/{version}/schema", get(case_schema))
         .route("/v1/documents/{kind}", post(render_document))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(options.body_limit))
@@ -159,14 +223,63 @@ async fn list_templates(
     Json(state.docket.templates().overview())
 }
 
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    let doc = openapi::document(state.docket.templates());
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        serde_json::to_vec_pretty(&doc).unwrap_or_default(),
+    )
+        .into_response()
+}
+
+async fn docs_page() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        include_str!("assets/docs.html"),
+    )
+        .into_response()
+}
+
+/// `GET /v1/templates/{kind}/{version}/schema`: the JSON Schema of the case
+/// data the version needs.
+async fn case_schema(
+    State(state): State<AppState>,
+    Path((kind, version)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    state.check_draft(&kind, Some(&version), &headers)?;
+    let v = state
+        .docket
+        .templates()
+        .select(&kind, Some(&version), chrono::NaiveDate::MIN)
+        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
+    let schema = crate::case::schema_for(&v.entry.sections, &v.entry.title);
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/schema+json"),
+        )],
+        serde_json::to_vec_pretty(&schema).unwrap_or_default(),
+    )
+        .into_response())
+}
+
 async fn sample(
     State(state): State<AppState>,
     Path((kind, version)): Path<(String, String)>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    state.check_draft(&kind, Some(&version), &headers)?;
     let version = state
         .docket
         .templates()
-        .select(&kind, Some(&version), chrono::Local::now().date_naive())
+        .select(&kind, Some(&version), chrono::NaiveDate::MIN)
         .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
     Ok((
         [(
@@ -196,6 +309,7 @@ async fn render_document(
 ) -> Result<Response, ApiError> {
     let Query(query) =
         query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
+    state.check_draft(&kind, query.version.as_deref(), &headers)?;
     check_json_content_type(&headers)?;
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -16,6 +16,10 @@ pub enum ApiError {
     /// `400 Bad Request`: the body or the query string cannot be read.
     #[error("{0}")]
     BadRequest(String),
+    /// `403 Forbidden`: a draft or the studio without development mode or
+    /// the maintainer key.
+    #[error("{0}")]
+    Forbidden(String),
     /// `404 Not Found`: unknown kind, version, or route.
     #[error("{0}")]
     NotFound(String),
@@ -52,6 +56,7 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -64,6 +69,7 @@ impl ApiError {
     fn problem_type(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "urn:docket:problem:bad-request",
+            Self::Forbidden(_) => "urn:docket:problem:forbidden",
             Self::NotFound(_) => "urn:docket:problem:not-found",
             Self::TooLarge(_) => "urn:docket:problem:too-large",
             Self::UnsupportedMediaType(_) => "urn:docket:problem:unsupported-media-type",

@@ -168,7 +168,7 @@ impl Catalogue {
 
 /// The catalogue as shown to people: per edition, per level, every document
 /// with its versions. Built by [`super::TemplateStore::overview`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EditionOverview {
     /// The edition.
     pub edition: Edition,
@@ -183,7 +183,7 @@ pub struct EditionOverview {
 }
 
 /// One level of the framework in one edition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct LevelOverview {
     /// 1 to 4.
     pub level: u8,
@@ -194,7 +194,7 @@ pub struct LevelOverview {
 }
 
 /// One document kind in one edition, with its versions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DocumentOverview {
     /// The kind's slug.
     pub kind: String,
@@ -213,7 +213,7 @@ pub struct DocumentOverview {
 }
 
 /// One version of a document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct VersionOverview {
     /// The version's name, e.g. `kpas-1`.
     pub version: String,

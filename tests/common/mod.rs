@@ -128,3 +128,69 @@ pub fn pdf_text(pdf: &[u8]) -> String {
 pub fn fold(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// Whether a command-line tool is installed. Under `DOCKET_REQUIRE_TOOLS`
+/// (CI) a missing tool fails the test; otherwise its check is skipped with a
+/// note.
+pub fn tool(name: &str) -> bool {
+    let found = std::process::Command::new(name)
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("DOCKET_REQUIRE_TOOLS").is_none(),
+            "{name} is required (DOCKET_REQUIRE_TOOLS is set) but not installed: run scripts/setup"
+        );
+        eprintln!(
+            "note: {name} is not installed, so its check is skipped; run scripts/setup to install it"
+        );
+    }
+    found
+}
+
+/// A `docket serve` process on a free local port, killed when dropped.
+pub struct Server {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl Server {
+    /// Starts the real binary with `args` and waits until it answers.
+    pub fn start(templates: &Path, args: &[&str]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_docket"))
+            .arg("--templates")
+            .arg(templates)
+            .args(["serve", "--addr", &addr])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let server = Self {
+            url: format!("http://{addr}"),
+            child,
+        };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(&addr).is_ok() {
+                return server;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("docket serve did not start on {addr}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
