@@ -4,6 +4,7 @@
 
 pub mod openapi;
 pub mod problem;
+pub mod studio;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -71,7 +72,7 @@ impl Default for ServeOptions {
 
 #[derive(Clone)]
 struct AppState {
-    docket: Arc<Docket>,
+    live: Arc<studio::Live>,
     pool: RenderPool,
     body_limit: usize,
     dev: bool,
@@ -79,6 +80,11 @@ struct AppState {
 }
 
 impl AppState {
+    /// The templates in use now (they change only under `--dev`).
+    fn docket(&self) -> Arc<Docket> {
+        self.live.docket()
+    }
+
     /// Whether this request may see drafts and the studio: in development
     /// mode, or with the maintainer key.
     fn maintainer(&self, headers: &HeaderMap) -> bool {
@@ -111,7 +117,7 @@ impl AppState {
     ) -> Result<(), ApiError> {
         let Some(name) = version else { return Ok(()) };
         let Ok(v) = self
-            .docket
+            .docket()
             .templates()
             .select(kind, Some(name), chrono::NaiveDate::MIN)
         else {
@@ -130,8 +136,13 @@ impl AppState {
 /// The router, with all middleware: build it once and serve it, or drive it
 /// directly in tests.
 pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
+    app_live(studio::Live::new(docket), options)
+}
+
+/// [`app`] serving templates that `--dev` may reload (see [`studio::watch`]).
+pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
     let state = AppState {
-        docket,
+        live,
         pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
         body_limit: options.body_limit,
         dev: options.dev,
@@ -145,6 +156,10 @@ pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
         .route("/v1/templates/{kind}/{version}/sample", get(sample))
         .route("/v1/templates/{kind}/{version}/schema", get(case_schema))
         .route("/v1/documents/{kind}", post(render_document))
+        .route("/studio", get(studio::page))
+        .route("/v1/studio/preview/{kind}", post(studio::preview))
+        .route("/v1/studio/diff/{kind}", get(studio::diff))
+        .route("/v1/studio/events", get(studio::events))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(state)
@@ -180,7 +195,13 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "docket listening");
-    serve(listener, app(docket, &options)).await
+    let root = docket.templates().root().to_path_buf();
+    let live = studio::Live::new(docket);
+    if options.dev {
+        tracing::info!(templates = %root.display(), "development mode: drafts render, the studio is at /studio, template edits reload");
+        tokio::spawn(studio::watch(Arc::clone(&live), root));
+    }
+    serve(listener, app_live(live, &options)).await
 }
 
 async fn shutdown_signal() {
@@ -220,11 +241,11 @@ async fn not_found() -> ApiError {
 async fn list_templates(
     State(state): State<AppState>,
 ) -> Json<Vec<crate::templates::catalogue::EditionOverview>> {
-    Json(state.docket.templates().overview())
+    Json(state.docket().templates().overview())
 }
 
 async fn openapi_json(State(state): State<AppState>) -> Response {
-    let doc = openapi::document(state.docket.templates());
+    let doc = openapi::document(state.docket().templates());
     (
         [(
             header::CONTENT_TYPE,
@@ -255,7 +276,7 @@ async fn case_schema(
 ) -> Result<Response, ApiError> {
     state.check_draft(&kind, Some(&version), &headers)?;
     let v = state
-        .docket
+        .docket()
         .templates()
         .select(&kind, Some(&version), chrono::NaiveDate::MIN)
         .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
@@ -277,7 +298,7 @@ async fn sample(
 ) -> Result<Response, ApiError> {
     state.check_draft(&kind, Some(&version), &headers)?;
     let version = state
-        .docket
+        .docket()
         .templates()
         .select(&kind, Some(&version), chrono::NaiveDate::MIN)
         .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
@@ -320,7 +341,7 @@ async fn render_document(
     })?;
     let case: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-    let docket = Arc::clone(&state.docket);
+    let docket = state.docket();
     let rendered = state
         .pool
         .run(move || {

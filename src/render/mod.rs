@@ -330,3 +330,23 @@ pub fn plain_text(document: &PagedDocument) -> String {
     }
     pages.join("\n\u{c}\n")
 }
+
+/// Each page of a compiled document as a PNG, at `pixel_per_pt` pixels per
+/// point (1.5 gives an A4 page about 900 pixels wide): the studio's previews.
+pub fn png_pages(document: &PagedDocument, pixel_per_pt: f32) -> Vec<Vec<u8>> {
+    let options = typst_render::RenderOptions {
+        pixel_per_pt: typst::utils::Scalar::new(f64::from(pixel_per_pt)),
+        render_bleed: false,
+    };
+    document
+        .pages()
+        .iter()
+        .filter_map(|page| typst_render::render(page, &options).encode_png().ok())
+        .collect()
+}
+
+/// Trims Typst's cache of entries unused for a while: call after a compile
+/// that did not go through [`Renderer::render`] (which trims by itself).
+pub fn trim_cache() {
+    comemo::evict(CACHE_MAX_AGE);
+}

@@ -1,0 +1,376 @@
+//! The studio: a web page for template maintainers (`GET /studio`) and the
+//! JSON endpoints behind it. Pick a kind and version (drafts included), edit
+//! the case, see the pages, the problems by field and template errors with
+//! their file and line; compare two versions' wording side by side. With
+//! `docket serve --dev`, edits under the template folder reload the templates
+//! and the open preview re-renders ([`watch`]).
+//!
+//! Off unless the service runs with `--dev` or a maintainer key: every
+//! endpoint here answers 403 otherwise. The studio only reads: nothing in it
+//! writes a file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::case::Problem;
+use crate::document::{Docket, DocumentError, Request};
+use crate::render::RenderError;
+use crate::templates::TemplateError;
+
+/// The templates being served, swapped whole when `--dev` sees a change.
+#[derive(Debug)]
+pub struct Live {
+    docket: RwLock<Arc<Docket>>,
+    reloads: watch::Sender<Reload>,
+}
+
+/// What the studio's event stream reports after a change under the template
+/// folder.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Reload {
+    /// Counts reloads since start.
+    pub generation: u64,
+    /// Why the changed templates could not be loaded (the old ones stay).
+    pub error: Option<String>,
+}
+
+impl Live {
+    /// Serves `docket`.
+    pub fn new(docket: Arc<Docket>) -> Arc<Self> {
+        Arc::new(Self {
+            docket: RwLock::new(docket),
+            reloads: watch::Sender::new(Reload::default()),
+        })
+    }
+
+    /// The templates in use now.
+    pub fn docket(&self) -> Arc<Docket> {
+        match self.docket.read() {
+            Ok(d) => Arc::clone(&d),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn replace(&self, docket: Arc<Docket>) {
+        match self.docket.write() {
+            Ok(mut d) => *d = docket,
+            Err(poisoned) => *poisoned.into_inner() = docket,
+        }
+    }
+}
+
+/// A cheap summary of every file under `root`: paths, sizes and times.
+fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            // Hidden files (editor swap files, `.git`) are not templates.
+            if entry.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = entry.path();
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(path),
+                Ok(m) => out.push((path, m.len(), m.modified().ok())),
+                Err(_) => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `--dev`: looks for changes under `root` several times a second and
+/// reloads the templates when something changed. Polling, not file-system
+/// events: it works the same on every file system, including mounted ones,
+/// and needs no dependency.
+pub async fn watch(live: Arc<Live>, root: PathBuf) {
+    let mut last = fingerprint(&root);
+    let mut generation = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let now = {
+            let root = root.clone();
+            tokio::task::spawn_blocking(move || fingerprint(&root))
+                .await
+                .unwrap_or_default()
+        };
+        if now == last {
+            continue;
+        }
+        last = now;
+        generation += 1;
+        let root2 = root.clone();
+        let loaded = tokio::task::spawn_blocking(move || Docket::load(&root2)).await;
+        let error = match loaded {
+            Ok(Ok(docket)) => {
+                live.replace(Arc::new(docket));
+                tracing::info!(generation, "templates reloaded");
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "changed templates do not load; keeping the last good ones");
+                Some(e.to_string())
+            }
+            Err(e) => Some(e.to_string()),
+        };
+        live.reloads.send_replace(Reload { generation, error });
+    }
+}
+
+fn require_maintainer(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    if state.maintainer(headers) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "the studio is for template maintainers: run `docket serve --dev`, or send the maintainer key as `Authorization: Bearer <key>`".into(),
+        ))
+    }
+}
+
+/// `GET /studio`: the page. Served when the studio is enabled at all; its
+/// requests carry the maintainer key when it is not in development mode.
+pub(super) async fn page(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if !state.dev && state.maintainer_key.is_none() {
+        return Err(ApiError::NotFound(
+            "the studio is off: start docket with --dev, or with a maintainer key".into(),
+        ));
+    }
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        include_str!("assets/studio.html"),
+    )
+        .into_response())
+}
+
+/// `?version=` of the preview.
+#[derive(Debug, Deserialize)]
+pub(super) struct PreviewQuery {
+    version: Option<String>,
+}
+
+/// A template error, located.
+#[derive(Debug, Serialize)]
+struct TemplateFault {
+    /// `template.typ.j2` (filling) or `main.typ` (the filled markup) or a
+    /// layout file (typesetting).
+    file: String,
+    line: usize,
+    message: String,
+    /// For errors in the filled markup: the lines around it.
+    excerpt: Option<String>,
+}
+
+/// What the studio shows for one edit.
+#[derive(Debug, Serialize)]
+struct Preview {
+    version: Option<String>,
+    copies: usize,
+    millis: u64,
+    /// Pages as `data:image/png;base64,…` URLs.
+    pages: Vec<String>,
+    problems: Vec<Problem>,
+    faults: Vec<TemplateFault>,
+}
+
+fn excerpt(markup: &str, line: usize) -> Option<String> {
+    if line == 0 {
+        return None;
+    }
+    let lines: Vec<&str> = markup.lines().collect();
+    let from = line.saturating_sub(3);
+    let to = (line + 2).min(lines.len());
+    Some(
+        (from..to)
+            .map(|i| {
+                let mark = if i + 1 == line { ">" } else { " " };
+                format!("{mark}{:>5} | {}", i + 1, lines.get(i).unwrap_or(&""))
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// `POST /v1/studio/preview/{kind}`: the pages for a case as PNGs, or the
+/// problems and template errors; always 200 when the studio may answer.
+pub(super) async fn preview(
+    State(state): State<AppState>,
+    UrlPath(kind): UrlPath<String>,
+    Query(query): Query<PreviewQuery>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    require_maintainer(&state, &headers)?;
+    let docket = state.docket();
+    let case: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(axum::Json(Preview {
+                version: None,
+                copies: 0,
+                millis: 0,
+                pages: Vec::new(),
+                problems: vec![Problem::new("", format!("not valid JSON: {e}"))],
+                faults: Vec::new(),
+            })
+            .into_response());
+        }
+    };
+    let preview = state
+        .pool
+        .run(move || {
+            let start = Instant::now();
+            let request = Request {
+                kind: &kind,
+                version: query.version.as_deref(),
+                as_of: None,
+                recipient: None,
+                case: &case,
+            };
+            let mut out = Preview {
+                version: None,
+                copies: 0,
+                millis: 0,
+                pages: Vec::new(),
+                problems: Vec::new(),
+                faults: Vec::new(),
+            };
+            match docket.prepare(&request) {
+                Err(DocumentError::Invalid(p)) => out.problems = p.0,
+                Err(DocumentError::Template(TemplateError::Fill {
+                    template,
+                    line,
+                    message,
+                })) => out.faults.push(TemplateFault {
+                    file: template,
+                    line,
+                    message,
+                    excerpt: None,
+                }),
+                Err(e @ DocumentError::Template(_)) => return Err(e),
+                Err(e) => out.faults.push(TemplateFault {
+                    file: String::new(),
+                    line: 0,
+                    message: e.to_string(),
+                    excerpt: None,
+                }),
+                Ok(prepared) => {
+                    out.version = Some(prepared.version.id());
+                    out.copies = prepared.copies;
+                    let markup = prepared.markup.clone();
+                    match docket.renderer().compile(
+                        &prepared.version,
+                        prepared.markup,
+                        prepared.info.date,
+                    ) {
+                        Ok(document) => {
+                            let engine = base64::engine::general_purpose::STANDARD;
+                            out.pages = crate::render::png_pages(&document, 1.5)
+                                .iter()
+                                .map(|png| format!("data:image/png;base64,{}", engine.encode(png)))
+                                .collect();
+                        }
+                        Err(RenderError::Compile(diags) | RenderError::Export(diags)) => {
+                            out.faults = diags
+                                .into_iter()
+                                .map(|d| TemplateFault {
+                                    excerpt: (d.file == "main.typ")
+                                        .then(|| excerpt(&markup, d.line))
+                                        .flatten(),
+                                    file: d.file,
+                                    line: d.line,
+                                    message: d.message,
+                                })
+                                .collect();
+                        }
+                    }
+                    crate::render::trim_cache();
+                }
+            }
+            out.millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+            Ok(out)
+        })
+        .await??;
+    Ok(axum::Json(preview).into_response())
+}
+
+/// `?from=&to=` of the comparison.
+#[derive(Debug, Deserialize)]
+pub(super) struct DiffQuery {
+    from: String,
+    to: String,
+}
+
+/// `GET /v1/studio/diff/{kind}?from=&to=`: the word-level differences
+/// between two versions' rendered text.
+pub(super) async fn diff(
+    State(state): State<AppState>,
+    UrlPath(kind): UrlPath<String>,
+    Query(query): Query<DiffQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_maintainer(&state, &headers)?;
+    let docket = state.docket();
+    let runs = state
+        .pool
+        .run(move || {
+            let texts = crate::maintain::version_texts(&docket, &kind, &query.from, &query.to);
+            crate::render::trim_cache();
+            texts.map(|(a, b)| crate::maintain::word_diff(&a, &b))
+        })
+        .await?
+        .map_err(|e| match e {
+            crate::maintain::MaintainError::Template(t) => ApiError::from(DocumentError::from(t)),
+            crate::maintain::MaintainError::Document(d) => ApiError::from(d),
+            other => ApiError::internal(&other),
+        })?;
+    Ok(axum::Json(serde_json::json!({ "runs": runs })).into_response())
+}
+
+/// `GET /v1/studio/events`: a server-sent event each time `--dev` reloads
+/// the templates.
+pub(super) async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    require_maintainer(&state, &headers)?;
+    let mut rx = state.live.reloads.subscribe();
+    rx.mark_unchanged();
+    let stream = async_stream(rx);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+fn async_stream(
+    rx: watch::Receiver<Reload>,
+) -> impl futures_util::Stream<Item = Result<Event, std::convert::Infallible>> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.changed().await.ok()?;
+        let reload = rx.borrow_and_update().clone();
+        let event = Event::default()
+            .event("reload")
+            .json_data(&reload)
+            .unwrap_or_default();
+        Some((Ok(event), rx))
+    })
+}
