@@ -8,30 +8,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use common::*;
-
-/// A fresh copy of the real templates in a temporary folder.
-fn copy_templates(name: &str) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("docket-maintain-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
-    copy(&templates_dir(), &root);
-    root
-}
 
 fn docket(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_docket"))

@@ -16,25 +16,6 @@ use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-fn copy_templates(name: &str) -> PathBuf {
-    let root = std::env::temp_dir().join(format!("docket-studio-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap() {
-            let entry = entry.unwrap();
-            let target = to.join(entry.file_name());
-            if entry.file_type().unwrap().is_dir() {
-                copy(&entry.path(), &target);
-            } else {
-                std::fs::copy(entry.path(), &target).unwrap();
-            }
-        }
-    }
-    copy(&templates_dir(), &root);
-    root
-}
-
 /// chromedriver on a free port, killed when dropped.
 struct Driver(std::process::Child, u16);
 

@@ -194,3 +194,24 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// A fresh copy of the real templates in a temporary folder, for tests that
+/// edit them.
+pub fn copy_templates(name: &str) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("docket-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    copy(&templates_dir(), &root);
+    root
+}
