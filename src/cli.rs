@@ -76,6 +76,9 @@ pub struct ServeArgs {
     /// previews. Serves even if a published version's files have changed.
     #[arg(long)]
     pub dev: bool,
+    /// The register of issued documents (SQLite; created and migrated on start).
+    #[arg(long, env = "DOCKET_DB", default_value = "docket.db")]
+    pub db: PathBuf,
     /// Outside development mode, a maintainer who sends this key
     /// (`Authorization: Bearer <key>`) may render drafts and use the studio.
     #[arg(long, env = "DOCKET_MAINTAINER_KEY", hide_env_values = true)]
@@ -206,6 +209,10 @@ fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
         render_timeout: Duration::from_millis(args.render_timeout_ms),
         dev: args.dev,
         maintainer_key: args.maintainer_key.filter(|k| !k.is_empty()),
+        register: Some(Arc::new(
+            crate::register::Register::open(&args.db)
+                .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
+        )),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -19,13 +19,17 @@
 //! - [`document`]: the pipeline that ties them together ([`document::Docket`]).
 //! - [`maintain`]: template maintenance: checks, new drafts, publishing, diffs.
 //! - [`verify`]: reading a PDF's provenance back and checking its template.
+//! - [`register`]: the SQLite register of issued documents and notice numbers;
+//!   [`issue`]: issuing documents into it, one reference per mail piece.
 //! - [`http`]: the HTTP API; [`cli`]: the command line.
 
 pub mod case;
 pub mod cli;
 pub mod document;
 pub mod http;
+pub mod issue;
 pub mod maintain;
+pub mod register;
 pub mod render;
 pub mod rules;
 pub mod templates;

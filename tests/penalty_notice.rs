@@ -21,7 +21,7 @@ async fn text_for(case: &Value, recipient: usize) -> String {
     .await;
     assert_eq!(
         reply.status,
-        200,
+        201,
         "{}",
         String::from_utf8_lossy(&reply.body)
     );
@@ -39,15 +39,28 @@ async fn refusal(case: &Value) -> Value {
     reply.json()
 }
 
-/// One notice per parent named, each its own mail piece with its own number.
+/// One notice per parent named, each its own mail piece with its own number
+/// from the register (the numbers in the case are replaced).
 #[tokio::test]
 async fn one_notice_per_parent() {
-    let reply = post_json("/v1/documents/penalty-notice", &sample()).await;
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.headers["docket-copies"], "2");
-    let text = pdf_text(&reply.body);
-    assert!(text.contains("PN26-001873") && text.contains("PN26-001874"));
-    assert!(text.contains("Dear Mr Whitfield") && text.contains("Dear Mrs Whitfield"));
+    let pdfs = post_for_pdfs("/v1/documents/penalty-notice", &sample()).await;
+    assert_eq!(pdfs.len(), 2);
+    let texts: Vec<String> = pdfs.iter().map(|r| pdf_text(&r.body)).collect();
+    let numbers: Vec<&str> = pdfs
+        .iter()
+        .map(|r| r.headers["docket-reference"].to_str().unwrap())
+        .collect();
+    assert_ne!(numbers[0], numbers[1]);
+    for (text, number) in texts.iter().zip(&numbers) {
+        assert!(docket::rules::reference::is_valid(number), "{number}");
+        assert!(text.contains(number), "{number} not printed in {text}");
+        assert!(
+            !text.contains("PN26-001873"),
+            "the case's own number is not used"
+        );
+    }
+    assert!(texts[0].contains("Dear Mr Whitfield") && !texts[0].contains("Dear Mrs Whitfield"));
+    assert!(texts[1].contains("Dear Mrs Whitfield") && !texts[1].contains("Dear Mr Whitfield"));
 }
 
 /// Everything regulation 3 asks a notice to state.
@@ -112,7 +125,7 @@ async fn a_third_notice_in_three_years_is_refused() {
         post_json("/v1/documents/penalty-notice", &case)
             .await
             .status,
-        200
+        201
     );
 }
 
@@ -173,7 +186,16 @@ async fn a_recipient_without_a_notice_is_refused() {
         422
     );
     let reply = post_json("/v1/documents/penalty-notice", &case).await;
-    assert_eq!(reply.headers["docket-copies"], "1");
+    assert_eq!(reply.status, 201);
+    assert_eq!(reply.content_type(), "application/pdf");
+    assert_eq!(
+        reply.headers["docket-reference"]
+            .to_str()
+            .unwrap()
+            .split(", ")
+            .count(),
+        1
+    );
 }
 
 /// `as_of` either side of 1 September 2024 picks the edition in force: the
@@ -184,7 +206,7 @@ async fn the_edition_follows_the_date() {
     let before = post_json("/v1/documents/penalty-notice?as_of=2024-08-31", &pias).await;
     assert_eq!(
         before.status,
-        200,
+        201,
         "{}",
         String::from_utf8_lossy(&before.body)
     );
@@ -199,7 +221,11 @@ async fn the_edition_follows_the_date() {
     ] {
         assert!(text.contains(want), "{want:?} not in {text}");
     }
-    let after = post_json("/v1/documents/penalty-notice?as_of=2024-09-01", &sample()).await;
+    let after = post_json(
+        "/v1/documents/penalty-notice?as_of=2024-09-01&recipient=0",
+        &sample(),
+    )
+    .await;
     assert_eq!(after.headers["docket-template"], "penalty-notice@kpas-1");
 }
 
@@ -215,4 +241,121 @@ async fn pias_one_notice_per_academic_year() {
         reply.json()["errors"][0]["rule"],
         "fpn.one-per-academic-year"
     );
+}
+
+/// Issued notices are kept: each can be fetched back byte for byte, listed
+/// in the pupil's history and followed on its timeline; and when the case
+/// gives no history, the register's own enforces two notices in three years,
+/// withdrawn notices not counting.
+#[tokio::test]
+async fn the_register_keeps_notices_and_enforces_the_limit() {
+    let router = router();
+    let post = |case: Value| {
+        let router = router.clone();
+        async move {
+            post_raw(
+                router,
+                "/v1/documents/penalty-notice?recipient=1",
+                "application/json",
+                serde_json::to_vec(&case).unwrap(),
+            )
+            .await
+        }
+    };
+    let get = |path: String| {
+        let router = router.clone();
+        async move {
+            send(
+                router,
+                axum::http::Request::get(path)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let mut case = sample();
+    for n in case["penalty"]["notices"].as_array_mut().unwrap() {
+        n["previous_notices"] = json!([]);
+    }
+    let first = post(case.clone()).await;
+    assert_eq!(
+        first.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&first.body)
+    );
+    let number = first.headers["docket-reference"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        first.headers["location"],
+        format!("/v1/documents/{number}").as_str()
+    );
+    // Reprint: byte for byte.
+    let again = get(format!("/v1/documents/{number}")).await;
+    assert_eq!(again.status, 200);
+    assert!(
+        again.body == first.body,
+        "a reprint differs from the notice issued"
+    );
+    // A first notice offers the reduced amount; the second, from the
+    // register's history alone, does not.
+    assert!(pdf_text(&first.body).contains("£80.00"));
+    let second = post(case.clone()).await;
+    assert_eq!(second.status, 201);
+    let text = pdf_text(&second.body);
+    assert!(
+        !text.contains("£80.00") && text.contains("second penalty notice"),
+        "{text}"
+    );
+    // A third within three years is refused from the register.
+    let third = post(case.clone()).await;
+    assert_eq!(
+        third.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&third.body)
+    );
+    assert_eq!(
+        third.json()["errors"][0]["rule"],
+        "pn.max-two-in-three-years"
+    );
+    // Withdraw the first: it no longer counts.
+    let withdraw = post_raw(
+        router.clone(),
+        &format!("/v1/documents/{number}/events"),
+        "application/json",
+        serde_json::to_vec(&json!({"event": "withdrawn", "reason": "sent to the wrong address", "on": "2026-11-24"})).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        withdraw.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&withdraw.body)
+    );
+    assert_eq!(post(case.clone()).await.status, 201);
+    // The timeline and the history.
+    let status = get(format!("/v1/documents/{number}/status")).await.json();
+    assert_eq!(status["status"], "withdrawn");
+    assert_eq!(status["timeline"][0]["event"], "issued");
+    assert_eq!(status["timeline"][1]["reason"], "sent to the wrong address");
+    let history = get("/v1/documents?pupil_upn=W886200012345"
+        .replace("W886200012345", case["pupil"]["upn"].as_str().unwrap()))
+    .await
+    .json();
+    assert_eq!(history["documents"].as_array().unwrap().len(), 3);
+    // Nothing follows a withdrawal; unknown references are 404.
+    let paid = post_raw(
+        router.clone(),
+        &format!("/v1/documents/{number}/events"),
+        "application/json",
+        serde_json::to_vec(&json!({"event": "paid", "amount_pence": 8000, "on": "2026-11-30"}))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(paid.status, 409);
+    assert_eq!(get("/v1/documents/PN26-999999A".into()).await.status, 404);
 }

@@ -4,6 +4,7 @@
 
 pub mod openapi;
 pub mod problem;
+mod register;
 pub mod studio;
 
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::document::{Docket, Request};
+use crate::register::Register;
 use crate::render::pool::RenderPool;
 pub use problem::ApiError;
 
@@ -55,6 +57,8 @@ pub struct ServeOptions {
     /// With this key (`Authorization: Bearer <key>`), a maintainer may render
     /// drafts and use the studio outside development mode.
     pub maintainer_key: Option<String>,
+    /// The register of issued documents (an in-memory one if none is given).
+    pub register: Option<Arc<Register>>,
 }
 
 impl Default for ServeOptions {
@@ -66,6 +70,7 @@ impl Default for ServeOptions {
             render_timeout: DEFAULT_RENDER_TIMEOUT,
             dev: false,
             maintainer_key: None,
+            register: None,
         }
     }
 }
@@ -73,6 +78,7 @@ impl Default for ServeOptions {
 #[derive(Clone)]
 struct AppState {
     live: Arc<studio::Live>,
+    register: Arc<Register>,
     pool: RenderPool,
     body_limit: usize,
     dev: bool,
@@ -141,8 +147,16 @@ pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
 
 /// [`app`] serving templates that `--dev` may reload (see [`studio::watch`]).
 pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
+    let register = match &options.register {
+        Some(r) => Arc::clone(r),
+        None => match Register::in_memory() {
+            Ok(r) => Arc::new(r),
+            Err(e) => unreachable!("an in-memory SQLite database opens: {e}"),
+        },
+    };
     let state = AppState {
         live,
+        register,
         pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
         body_limit: options.body_limit,
         dev: options.dev,
@@ -155,7 +169,12 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
         .route("/v1/templates", get(list_templates))
         .route("/v1/templates/{kind}/{version}/sample", get(sample))
         .route("/v1/templates/{kind}/{version}/schema", get(case_schema))
-        .route("/v1/documents/{kind}", post(render_document))
+        // `{id}` is a kind when posting a case, a reference when reading an
+        // issued document back.
+        .route("/v1/documents/{id}", post(render_document).get(register::pdf))
+        .route("/v1/documents", get(register::list))
+        .route("/v1/documents/{id}/status", get(register::status))
+        .route("/v1/documents/{id}/events", post(register::add_event))
         .route("/studio", get(studio::page))
         .route("/v1/studio/preview/{kind}", post(studio::preview))
         .route("/v1/studio/diff/{kind}", get(studio::diff))
@@ -319,6 +338,9 @@ struct DocumentQuery {
     version: Option<String>,
     as_of: Option<NaiveDate>,
     recipient: Option<usize>,
+    /// Issue the document: store it in the register under its own
+    /// reference. Penalty notices are always issued.
+    issue: Option<bool>,
 }
 
 async fn render_document(
@@ -342,6 +364,19 @@ async fn render_document(
     let case: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
     let docket = state.docket();
+    let always = docket
+        .templates()
+        .select(
+            &kind,
+            query.version.as_deref(),
+            query
+                .as_of
+                .unwrap_or_else(|| chrono::Local::now().date_naive()),
+        )
+        .is_ok_and(|v| v.entry.recipients == crate::templates::Recipients::NoticedParents);
+    if always || query.issue == Some(true) {
+        return register::issue(&state, kind, query, &headers, case).await;
+    }
     let rendered = state
         .pool
         .run(move || {

@@ -51,6 +51,11 @@ pub fn document(store: &TemplateStore) -> Value {
         &mut schemas,
     );
     schemas.insert("FieldProblem".into(), problem);
+    let event = hoist(
+        serde_json::to_value(schemars::schema_for!(crate::register::EventKind)).unwrap_or_default(),
+        &mut schemas,
+    );
+    schemas.insert("DocumentEvent".into(), event);
     schemas.insert(
         "ProblemDetails".into(),
         json!({
@@ -84,6 +89,9 @@ pub fn document(store: &TemplateStore) -> Value {
         "schema": {"type": "string", "enum": kinds},
         "example": example_kind
     });
+    let mut kind_as_id = kind_param.clone();
+    kind_as_id["name"] = json!("id");
+    kind_as_id["description"] = json!("The document kind to render (see `GET /v1/templates`).");
     let version_path_param = json!({
         "name": "version", "in": "path", "required": true,
         "description": "A version of the kind, e.g. `kpas-1`.",
@@ -140,15 +148,56 @@ pub fn document(store: &TemplateStore) -> Value {
                     "404": problem_response("No such kind or version.")
                 }
             }},
-            "/v1/documents/{kind}": {"post": {
-                "summary": "Render a document",
+            "/v1/documents": {"get": {
+                "summary": "A pupil's history of issued documents",
+                "operationId": "listDocuments",
+                "parameters": [{"name": "pupil_upn", "in": "query", "required": true, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "Every document issued about the pupil, oldest first.", "content": {"application/json": {"schema": {"type": "object", "required": ["documents"], "properties": {"documents": {"type": "array", "items": {"type": "object"}}}}}}},
+                    "400": problem_response("No `pupil_upn`.")
+                }
+            }},
+            "/v1/documents/{id}/status": {"get": {
+                "summary": "Where an issued document stands: its timeline",
+                "operationId": "documentStatus",
+                "parameters": [{"name": "id", "in": "path", "required": true, "description": "The document's reference, e.g. a notice number.", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The status and timeline.", "content": {"application/json": {"schema": {"type": "object", "required": ["reference", "status", "timeline"]}}}},
+                    "404": problem_response("No issued document has this reference.")
+                }
+            }},
+            "/v1/documents/{id}/events": {"post": {
+                "summary": "Record what happened to an issued document",
+                "operationId": "addDocumentEvent",
+                "parameters": [{"name": "id", "in": "path", "required": true, "description": "The document's reference.", "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentEvent"}}}},
+                "responses": {
+                    "201": {"description": "Recorded; the timeline.", "content": {"application/json": {"schema": {"type": "object", "required": ["timeline"]}}}},
+                    "404": problem_response("No issued document has this reference."),
+                    "409": problem_response("The event does not fit the timeline (e.g. after payment)."),
+                    "422": problem_response("Not an event docket knows.")
+                }
+            }},
+            "/v1/documents/{id}": {
+              "get": {
+                "summary": "An issued document, byte for byte as issued",
+                "operationId": "getDocument",
+                "parameters": [{"name": "id", "in": "path", "required": true, "description": "The document's reference, e.g. a notice number.", "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "The stored PDF.", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+                    "404": problem_response("No issued document has this reference.")
+                }
+              },
+              "post": {
+                "summary": "Render (or issue) a document",
                 "description": "Checks the case against the schema and the rules, fills the version in force on `as_of` (or the one named by `version`) and returns the PDF: one copy per recipient, each starting on an odd page, or the copy for `recipient`. The schema cannot express every rule (check letters, dates in order, thresholds): a case that satisfies it may still be refused with 422.",
                 "operationId": "renderDocument",
                 "parameters": [
-                    kind_param,
+                    kind_as_id,
                     {"name": "version", "in": "query", "required": false, "description": "Pin a version by name.", "schema": {"type": "string"}, "example": example_version},
                     {"name": "as_of", "in": "query", "required": false, "description": "Use the version in force on this date (default today).", "schema": {"type": "string", "format": "date"}},
-                    {"name": "recipient", "in": "query", "required": false, "description": "Render only the copy for this parent (index into `parents`).", "schema": {"type": "integer", "minimum": 0}}
+                    {"name": "recipient", "in": "query", "required": false, "description": "Render only the copy for this parent (index into `parents`).", "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "issue", "in": "query", "required": false, "description": "Issue it: store each copy in the register under its own reference (penalty notices are always issued).", "schema": {"type": "boolean"}}
                 ],
                 "requestBody": {
                     "required": true,
@@ -158,6 +207,14 @@ pub fn document(store: &TemplateStore) -> Value {
                     }}
                 },
                 "responses": {
+                    "201": {
+                        "description": "Issued. One copy: its PDF, with `Docket-Reference` and `Location`. Several copies (one mail piece per parent): their references and links.",
+                        "headers": {"Docket-Reference": text_header("The reference of each copy issued.")},
+                        "content": {
+                            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                            "application/json": {"schema": {"type": "object", "required": ["documents"], "properties": {"documents": {"type": "array", "items": {"type": "object", "required": ["reference", "href"]}}}}}
+                        }
+                    },
                     "200": {
                         "description": "The PDF (PDF/A-2b, PDF/UA-1).",
                         "headers": {
@@ -179,7 +236,8 @@ pub fn document(store: &TemplateStore) -> Value {
                     "503": problem_response("Too busy, or the render took too long: retry after `Retry-After` seconds."),
                     "500": problem_response("A defect on docket's side; quote `instance` when reporting it.")
                 }
-            }}
+              }
+            }
         },
         "components": {"schemas": schemas}
     })

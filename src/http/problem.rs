@@ -23,6 +23,9 @@ pub enum ApiError {
     /// `404 Not Found`: unknown kind, version, or route.
     #[error("{0}")]
     NotFound(String),
+    /// `409 Conflict`: an event that does not fit a document's timeline.
+    #[error("{0}")]
+    Conflict(String),
     /// `413 Content Too Large`: the body is over the configured limit.
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
@@ -58,6 +61,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -71,6 +75,7 @@ impl ApiError {
             Self::BadRequest(_) => "urn:docket:problem:bad-request",
             Self::Forbidden(_) => "urn:docket:problem:forbidden",
             Self::NotFound(_) => "urn:docket:problem:not-found",
+            Self::Conflict(_) => "urn:docket:problem:conflict",
             Self::TooLarge(_) => "urn:docket:problem:too-large",
             Self::UnsupportedMediaType(_) => "urn:docket:problem:unsupported-media-type",
             Self::Invalid(_) => "urn:docket:problem:invalid-case",

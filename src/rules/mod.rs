@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod codes;
 pub mod penalty;
+pub mod reference;
 pub mod steps;
 
 /// `d(2026, 11, 23)`: a date, for the worked examples in this module's tests.

@@ -165,10 +165,12 @@ impl Server {
             .unwrap()
             .port();
         let addr = format!("127.0.0.1:{port}");
+        let db = std::env::temp_dir().join(format!("docket-test-{}-{port}.db", std::process::id()));
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_docket"))
             .arg("--templates")
             .arg(templates)
-            .args(["serve", "--addr", &addr])
+            .args(["serve", "--addr", &addr, "--db"])
+            .arg(&db)
             .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -214,4 +216,47 @@ pub fn copy_templates(name: &str) -> PathBuf {
     }
     copy(&templates_dir(), &root);
     root
+}
+
+/// Posts a case and returns the PDFs it produced: the one PDF of a render
+/// or of a single issued copy, or each issued copy fetched by reference when
+/// a document was issued to several recipients (penalty notices).
+pub async fn post_for_pdfs(path: &str, case: &serde_json::Value) -> Vec<Reply> {
+    post_for_pdfs_with(router(), path, case).await
+}
+
+/// [`post_for_pdfs`] on a given router (one register across calls).
+pub async fn post_for_pdfs_with(
+    router: Router,
+    path: &str,
+    case: &serde_json::Value,
+) -> Vec<Reply> {
+    let reply = post_raw(
+        router.clone(),
+        path,
+        "application/json",
+        serde_json::to_vec(case).unwrap(),
+    )
+    .await;
+    assert!(
+        reply.status == 200 || reply.status == 201,
+        "{path}: {} {}",
+        reply.status,
+        String::from_utf8_lossy(&reply.body)
+    );
+    if reply.content_type() != "application/json" {
+        return vec![reply];
+    }
+    let mut out = Vec::new();
+    for d in reply.json()["documents"].as_array().unwrap() {
+        let href = d["href"].as_str().unwrap();
+        let pdf = send(
+            router.clone(),
+            Request::get(href).body(Body::empty()).unwrap(),
+        )
+        .await;
+        assert_eq!(pdf.status, 200, "{href}");
+        out.push(pdf);
+    }
+    out
 }
