@@ -41,6 +41,28 @@ pub enum Command {
     Templates(TemplatesCommand),
     /// Say which template version produced a PDF and whether it is intact.
     Verify(VerifyArgs),
+    /// Issue a batch for the print room: print PDF, ZIP and manifest.
+    Batch(BatchArgs),
+}
+
+/// `docket batch`.
+#[derive(Debug, clap::Args)]
+pub struct BatchArgs {
+    /// The batch as JSON: `{"kind", "cases": [...], "order"?, "version"?, "as_of"?}`
+    /// (`-` for standard input).
+    pub file: PathBuf,
+    /// Folder for print.pdf, documents.zip and manifest.csv.
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// The register of issued documents.
+    #[arg(long, env = "DOCKET_DB", default_value = "docket.db")]
+    pub db: PathBuf,
+    /// Renders at once (default: the number of cores).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Recorded in the register as who asked.
+    #[arg(long, default_value = "docket batch")]
+    pub requested_by: String,
 }
 
 /// `docket verify`.
@@ -165,6 +187,7 @@ pub fn run(cli: Cli) -> ExitCode {
             second,
         }) => diff(&cli.templates, &kind, &first, &second),
         Command::Verify(args) => verify(&cli.templates, &args),
+        Command::Batch(args) => batch(&cli.templates, &args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -213,6 +236,7 @@ fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
             crate::register::Register::open(&args.db)
                 .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
         )),
+        batch_dir: Some(batch_dir(&args.db)),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -406,6 +430,105 @@ fn verify(templates: &Path, args: &VerifyArgs) -> Result<(), u8> {
         ok &= same;
     }
     if ok { Ok(()) } else { Err(EXIT_REFUSED) }
+}
+
+fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
+    use std::io::IsTerminal;
+    let docket = load(templates)?;
+    let text = if args.file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())
+            .map_err(|e| fail(format!("standard input: {e}")))?
+    } else {
+        std::fs::read_to_string(&args.file)
+            .map_err(|e| fail(format!("{}: {e}", args.file.display())))?
+    };
+    let request: crate::batch::BatchRequest = serde_json::from_str(&text).map_err(|e| {
+        eprintln!("error: {} is not a batch request: {e}", args.file.display());
+        EXIT_REFUSED
+    })?;
+    let register = Arc::new(
+        crate::register::Register::open(&args.db)
+            .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
+    );
+    let batches = crate::batch::Batches::new(register, batch_dir(&args.db));
+    let (id, _) = batches
+        .create(&request, None, &args.requested_by)
+        .map_err(fail)?;
+    let workers = args
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
+    let tty = std::io::stderr().is_terminal();
+    let step = (request.cases.len() / 20).max(1);
+    let started = std::time::Instant::now();
+    let progress = |done: usize, total: usize| {
+        if tty {
+            let width = 30;
+            let filled = (done * width)
+                .checked_div(total)
+                .unwrap_or(width)
+                .min(width);
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+        } else if done.is_multiple_of(step) || done == total {
+            eprintln!("{done}/{total} cases");
+        }
+    };
+    let result = batches.run(&docket, &id, workers, &progress);
+    if tty {
+        eprintln!();
+    }
+    result.map_err(fail)?;
+    std::fs::create_dir_all(&args.output)
+        .map_err(|e| fail(format!("{}: {e}", args.output.display())))?;
+    for name in crate::batch::OUTPUTS {
+        let to = args.output.join(name);
+        std::fs::copy(batches.output(&id, name), &to)
+            .map_err(|e| fail(format!("{}: {e}", to.display())))?;
+    }
+    let status = batches.status(&id).map_err(fail)?;
+    let pieces: usize = status.records.iter().map(|r| r.references.len()).sum();
+    eprintln!(
+        "batch {id}: {} cases, {pieces} documents issued, {} refused, in {:.1} s; wrote print.pdf, documents.zip and manifest.csv to {}",
+        status.total,
+        status.failed,
+        started.elapsed().as_secs_f64(),
+        args.output.display()
+    );
+    for r in status.records.iter().filter(|r| r.status == "refused") {
+        let why = r
+            .problem
+            .as_ref()
+            .map(|p| {
+                p["errors"]
+                    .as_array()
+                    .map(|errs| {
+                        errs.iter()
+                            .map(|e| {
+                                format!(
+                                    "{} {}",
+                                    e["pointer"].as_str().unwrap_or(""),
+                                    e["detail"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    })
+                    .unwrap_or_else(|| p["detail"].as_str().unwrap_or("").to_owned())
+            })
+            .unwrap_or_default();
+        eprintln!("  case {} refused: {why}", r.index);
+    }
+    Ok(())
+}
+
+/// Batches' files live beside the register: `docket.db` → `docket.db-batches/`.
+fn batch_dir(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-batches");
+    PathBuf::from(name)
 }
 
 /// Writes beside the target and renames, so a failure never leaves half a PDF.

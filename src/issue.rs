@@ -206,7 +206,7 @@ pub fn issue(
 }
 
 /// The copies a case gives, in order: the parent of each, if to parents.
-fn copies(case: &Value, to: Recipients) -> Vec<Option<usize>> {
+pub fn copies(case: &Value, to: Recipients) -> Vec<Option<usize>> {
     match to {
         Recipients::NoticedParents => case
             .pointer("/penalty/notices")

@@ -20,9 +20,15 @@
 //! - [`maintain`]: template maintenance: checks, new drafts, publishing, diffs.
 //! - [`verify`]: reading a PDF's provenance back and checking its template.
 //! - [`register`]: the SQLite register of issued documents and notice numbers;
-//!   [`issue`]: issuing documents into it, one reference per mail piece.
+//!   [`issue`]: issuing documents into it, one reference per mail piece;
+//!   [`batch`]: batches for the print room (print PDF, ZIP, manifest).
 //! - [`http`]: the HTTP API; [`cli`]: the command line.
 
+// The OpenAPI document is one `serde_json::json!` literal, deeper than the
+// default macro recursion limit allows.
+#![recursion_limit = "256"]
+
+pub mod batch;
 pub mod case;
 pub mod cli;
 pub mod document;

@@ -120,6 +120,8 @@ pub struct Issued {
     pub case_reference: String,
     /// The pupil's UPN.
     pub pupil_upn: String,
+    /// The school.
+    pub school: String,
     /// The recipient.
     pub recipient_name: String,
     /// The recipient's postcode.
@@ -392,7 +394,7 @@ impl Register {
     }
 
     const ISSUED_COLUMNS: &str = "d.reference, d.kind, d.version, d.template_hash, d.case_hash, d.case_reference,
-        d.pupil_upn, d.recipient_name, d.recipient_postcode, d.issued_on, d.served_on, d.pdf_sha256, d.requested_by,
+        d.pupil_upn, d.school, d.recipient_name, d.recipient_postcode, d.issued_on, d.served_on, d.pdf_sha256, d.requested_by,
         (SELECT event FROM events e WHERE e.reference = d.reference ORDER BY e.id DESC LIMIT 1)";
 
     fn issued_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Issued> {
@@ -404,13 +406,14 @@ impl Register {
             case_hash: r.get(4)?,
             case_reference: r.get(5)?,
             pupil_upn: r.get(6)?,
-            recipient_name: r.get(7)?,
-            recipient_postcode: r.get(8)?,
-            issued_on: date(&r.get::<_, String>(9)?),
-            served_on: r.get::<_, Option<String>>(10)?.map(|s| date(&s)),
-            pdf_sha256: r.get(11)?,
-            requested_by: r.get(12)?,
-            status: r.get::<_, Option<String>>(13)?.unwrap_or_default(),
+            school: r.get(7)?,
+            recipient_name: r.get(8)?,
+            recipient_postcode: r.get(9)?,
+            issued_on: date(&r.get::<_, String>(10)?),
+            served_on: r.get::<_, Option<String>>(11)?.map(|s| date(&s)),
+            pdf_sha256: r.get(12)?,
+            requested_by: r.get(13)?,
+            status: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
         })
     }
 
@@ -549,6 +552,180 @@ impl Register {
         let rows = stmt.query_map(params![series.code(), year], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+/// A batch as the register keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    /// Its id.
+    pub id: String,
+    /// The document kind.
+    pub kind: String,
+    /// The request as posted (JSON).
+    pub request_json: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// Cases in it.
+    pub total: usize,
+    /// Who asked.
+    pub requested_by: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The outcome for one case of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// Its index in the batch.
+    pub index: usize,
+    /// `issued` or `refused`.
+    pub status: String,
+    /// The references issued for it, comma-separated (one per copy).
+    pub references: Vec<String>,
+    /// Why it was refused: an RFC 9457 problem as JSON.
+    pub problem: Option<String>,
+}
+
+impl Register {
+    /// Records a new batch, or returns the one already made with the same
+    /// idempotency key (`true` when it already existed).
+    pub fn create_batch(
+        &self,
+        id: &str,
+        idempotency_key: Option<&str>,
+        kind: &str,
+        request_json: &str,
+        total: usize,
+        requested_by: &str,
+    ) -> Result<(String, bool), RegisterError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(key) = idempotency_key {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM batches WHERE idempotency_key = ?1",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(existing) = existing {
+                return Ok((existing, true));
+            }
+        }
+        tx.execute(
+            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7)",
+            params![id, idempotency_key, kind, request_json, i64::try_from(total).unwrap_or(i64::MAX), requested_by, now()],
+        )?;
+        tx.commit()?;
+        Ok((id.to_owned(), false))
+    }
+
+    /// One batch.
+    pub fn batch(&self, id: &str) -> Result<BatchRow, RegisterError> {
+        self.conn()
+            .query_row(
+                "SELECT id, kind, request_json, status, total, requested_by, error FROM batches WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(BatchRow {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        request_json: r.get(2)?,
+                        status: r.get(3)?,
+                        total: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
+                        requested_by: r.get(5)?,
+                        error: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| RegisterError::NotFound(format!("batch {id}")))
+    }
+
+    /// Sets a batch's status (and the error, when it failed).
+    pub fn set_batch_status(
+        &self,
+        id: &str,
+        status: &str,
+        error: Option<&str>,
+    ) -> Result<(), RegisterError> {
+        let finished = matches!(status, "done" | "failed").then(now);
+        self.conn().execute(
+            "UPDATE batches SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1",
+            params![id, status, error, finished],
+        )?;
+        Ok(())
+    }
+
+    /// Records the outcome of one case of a batch.
+    pub fn add_batch_record(&self, batch: &str, record: &BatchRecord) -> Result<(), RegisterError> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO batch_records (batch_id, idx, status, reference, problem) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                batch,
+                i64::try_from(record.index).unwrap_or(i64::MAX),
+                record.status,
+                record.references.join(","),
+                record.problem
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The outcomes recorded so far, by index.
+    pub fn batch_records(&self, batch: &str) -> Result<Vec<BatchRecord>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT idx, status, reference, problem FROM batch_records WHERE batch_id = ?1 ORDER BY idx",
+        )?;
+        let rows = stmt.query_map(params![batch], |r| {
+            let refs: Option<String> = r.get(2)?;
+            Ok(BatchRecord {
+                index: usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                status: r.get(1)?,
+                references: refs
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                problem: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Documents stored for a batch: `(index, recipient index, reference)`,
+    /// to resume a case whose record was never written (a stop in between).
+    pub fn batch_documents(
+        &self,
+        batch: &str,
+    ) -> Result<Vec<(usize, Option<usize>, String)>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT batch_index, recipient_index, reference FROM documents WHERE batch_id = ?1 ORDER BY batch_index, reference",
+        )?;
+        let rows = stmt.query_map(params![batch], |r| {
+            Ok((
+                usize::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                r.get::<_, Option<i64>>(1)?
+                    .and_then(|i| usize::try_from(i).ok()),
+                r.get(2)?,
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Batches that were queued or running when the service last stopped.
+    pub fn unfinished_batches(&self) -> Result<Vec<String>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id FROM batches WHERE status IN ('queued', 'running') ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -2,6 +2,7 @@
 //! limit and graceful shutdown. Handlers only extract, hand the CPU work to the
 //! render pool and map errors (see [`problem`]).
 
+mod batch;
 pub mod openapi;
 pub mod problem;
 mod register;
@@ -59,6 +60,9 @@ pub struct ServeOptions {
     pub maintainer_key: Option<String>,
     /// The register of issued documents (an in-memory one if none is given).
     pub register: Option<Arc<Register>>,
+    /// Where batches' files go (default: a folder under the system's
+    /// temporary folder).
+    pub batch_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServeOptions {
@@ -71,6 +75,7 @@ impl Default for ServeOptions {
             dev: false,
             maintainer_key: None,
             register: None,
+            batch_dir: None,
         }
     }
 }
@@ -79,6 +84,8 @@ impl Default for ServeOptions {
 struct AppState {
     live: Arc<studio::Live>,
     register: Arc<Register>,
+    batches: crate::batch::Batches,
+    workers: usize,
     pool: RenderPool,
     body_limit: usize,
     dev: bool,
@@ -154,14 +161,26 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
             Err(e) => unreachable!("an in-memory SQLite database opens: {e}"),
         },
     };
+    let batch_dir = options.batch_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("docket-batches-{}", std::process::id()))
+    });
     let state = AppState {
         live,
+        batches: crate::batch::Batches::new(Arc::clone(&register), batch_dir),
+        workers: options.workers,
         register,
         pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
         body_limit: options.body_limit,
         dev: options.dev,
         maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
     };
+    // Batches a stop interrupted carry on from their recorded outcomes.
+    if tokio::runtime::Handle::try_current().is_ok() {
+        for id in state.register.unfinished_batches().unwrap_or_default() {
+            tracing::info!(batch = %id, "resuming a batch interrupted by a stop");
+            batch::spawn(&state, id);
+        }
+    }
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi_json))
@@ -175,6 +194,9 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
         .route("/v1/documents", get(register::list))
         .route("/v1/documents/{id}/status", get(register::status))
         .route("/v1/documents/{id}/events", post(register::add_event))
+        .route("/v1/batches", post(batch::create))
+        .route("/v1/batches/{id}", get(batch::status))
+        .route("/v1/batches/{id}/{file}", get(batch::file))
         .route("/studio", get(studio::page))
         .route("/v1/studio/preview/{kind}", post(studio::preview))
         .route("/v1/studio/diff/{kind}", get(studio::diff))

@@ -56,6 +56,11 @@ pub fn document(store: &TemplateStore) -> Value {
         &mut schemas,
     );
     schemas.insert("DocumentEvent".into(), event);
+    let batch = hoist(
+        serde_json::to_value(schemars::schema_for!(crate::batch::BatchRequest)).unwrap_or_default(),
+        &mut schemas,
+    );
+    schemas.insert("BatchRequest".into(), batch);
     schemas.insert(
         "ProblemDetails".into(),
         json!({
@@ -176,6 +181,44 @@ pub fn document(store: &TemplateStore) -> Value {
                     "404": problem_response("No issued document has this reference."),
                     "409": problem_response("The event does not fit the timeline (e.g. after payment)."),
                     "422": problem_response("Not an event docket knows.")
+                }
+            }},
+            "/v1/batches": {"post": {
+                "summary": "Issue a batch for the print room",
+                "description": "Answers at once; the cases are issued in the background on every core. A retried POST with the same `Idempotency-Key` returns the same batch.",
+                "operationId": "createBatch",
+                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}],
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}}},
+                "responses": {
+                    "202": {"description": "Accepted.", "headers": {"Location": text_header("Where to follow the batch.")}, "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}},
+                    "404": problem_response("No such kind or version."),
+                    "422": problem_response("Not a batch request.")
+                }
+            }},
+            "/v1/batches/{id}": {"get": {
+                "summary": "Where a batch stands, and each case's outcome",
+                "operationId": "batchStatus",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": {
+                    "200": {"description": "Status, counts and records.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "status", "total", "done", "failed", "records"]}}}},
+                    "404": problem_response("No such batch.")
+                }
+            }},
+            "/v1/batches/{id}/{file}": {"get": {
+                "summary": "A finished batch's print PDF, ZIP of documents or manifest",
+                "operationId": "batchFile",
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "file", "in": "path", "required": true, "schema": {"type": "string", "enum": crate::batch::OUTPUTS}}
+                ],
+                "responses": {
+                    "200": {"description": "The file.", "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}},
+                        "text/csv": {"schema": {"type": "string"}}
+                    }},
+                    "404": problem_response("No such batch or file."),
+                    "409": problem_response("The batch is not done yet.")
                 }
             }},
             "/v1/documents/{id}": {

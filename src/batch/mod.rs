@@ -1,0 +1,494 @@
+//! Batches for the print room: many cases of one kind issued at once on
+//! every core, each into the register under its own reference, then three
+//! outputs written to disk as they are produced: one print PDF (every mail
+//! piece starting on an odd page, in postcode, school or input order), a ZIP
+//! with one PDF per reference, and a manifest with each piece's pages.
+//! A refused case never sinks the batch: its record carries the problem.
+//! A batch interrupted by a stop is resumed from its recorded outcomes.
+
+pub mod print;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::document::{Docket, DocumentError};
+use crate::issue::{IssueError, IssueRequest, issue};
+use crate::register::{BatchRecord, Register, RegisterError};
+
+/// Why a batch could not be run (a refused case is not a failure).
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The register failed.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// The outputs could not be written.
+    #[error("writing the batch's files: {0}")]
+    Io(#[from] std::io::Error),
+    /// The print PDF could not be made.
+    #[error(transparent)]
+    Print(#[from] print::PrintError),
+    /// The ZIP could not be written.
+    #[error("writing documents.zip: {0}")]
+    Zip(#[from] zip::result::ZipError),
+    /// The stored request is unreadable.
+    #[error("the batch request is not valid: {0}")]
+    Request(String),
+}
+
+/// The order of the print PDF.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Order {
+    /// By postcode, for the postal sort (the default).
+    #[default]
+    Postcode,
+    /// By school, then postcode.
+    School,
+    /// As the cases were given.
+    Input,
+}
+
+/// `POST /v1/batches`.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchRequest {
+    /// The document kind, e.g. `penalty-notice`.
+    pub kind: String,
+    /// A version pinned by name.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The date that picks the version in force (default today).
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
+    /// The order of the print PDF.
+    #[serde(default)]
+    pub order: Order,
+    /// The cases, each as for `POST /v1/documents/{kind}`.
+    pub cases: Vec<Value>,
+}
+
+/// One case's outcome, as `GET /v1/batches/{id}` reports it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordStatus {
+    /// Its index in `cases`.
+    pub index: usize,
+    /// `issued` or `refused`.
+    pub status: String,
+    /// The first (usually only) reference issued for it.
+    pub reference: Option<String>,
+    /// Every reference issued for it (one per recipient).
+    pub references: Vec<String>,
+    /// Why it was refused: the same problem details as a single render.
+    pub problem: Option<Value>,
+}
+
+/// `GET /v1/batches/{id}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchStatus {
+    /// The batch's id.
+    pub id: String,
+    /// `queued`, `running`, `done` or `failed`.
+    pub status: String,
+    /// Cases in it.
+    pub total: usize,
+    /// Cases finished (issued or refused).
+    pub done: usize,
+    /// Cases refused.
+    pub failed: usize,
+    /// Why the batch failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Each case finished so far.
+    pub records: Vec<RecordStatus>,
+}
+
+/// The files a finished batch has.
+pub const OUTPUTS: &[&str] = &["print.pdf", "documents.zip", "manifest.csv"];
+
+/// Batches over one register, with their files under one folder.
+#[derive(Debug, Clone)]
+pub struct Batches {
+    register: Arc<Register>,
+    dir: PathBuf,
+}
+
+/// The problem of a refused case, as RFC 9457 JSON.
+fn problem_json(e: &IssueError) -> Value {
+    match e {
+        IssueError::Document(DocumentError::Invalid(problems)) => serde_json::json!({
+            "type": "urn:docket:problem:invalid-case",
+            "title": "Unprocessable Entity",
+            "status": 422,
+            "detail": format!("{} problem(s) with the case data; see `errors`", problems.0.len()),
+            "errors": problems.0,
+        }),
+        IssueError::Document(DocumentError::Template(
+            t @ (crate::templates::TemplateError::UnknownKind(_)
+            | crate::templates::TemplateError::UnknownVersion { .. }
+            | crate::templates::TemplateError::NotInForce { .. }),
+        )) => serde_json::json!({
+            "type": "urn:docket:problem:not-found", "title": "Not Found", "status": 404, "detail": t.to_string(),
+        }),
+        other => {
+            let id = uuid::Uuid::new_v4();
+            tracing::error!(error.id = %id, error = %other, "batch record failed");
+            serde_json::json!({
+                "type": "urn:docket:problem:internal", "title": "Internal Server Error", "status": 500,
+                "detail": format!("docket could not produce this document because of a defect on our side; quote {id}"),
+                "instance": format!("urn:uuid:{id}"),
+            })
+        }
+    }
+}
+
+impl Batches {
+    /// Batches in `register`, their files under `dir`.
+    pub fn new(register: Arc<Register>, dir: PathBuf) -> Self {
+        Self { register, dir }
+    }
+
+    /// Where a batch's file is.
+    pub fn output(&self, id: &str, name: &str) -> PathBuf {
+        self.dir.join(id).join(name)
+    }
+
+    /// Records a new batch (or finds the one with the same idempotency key):
+    /// `(id, already existed)`.
+    pub fn create(
+        &self,
+        request: &BatchRequest,
+        idempotency_key: Option<&str>,
+        requested_by: &str,
+    ) -> Result<(String, bool), BatchError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let json =
+            serde_json::to_string(request).map_err(|e| BatchError::Request(e.to_string()))?;
+        Ok(self.register.create_batch(
+            &id,
+            idempotency_key,
+            &request.kind,
+            &json,
+            request.cases.len(),
+            requested_by,
+        )?)
+    }
+
+    /// Where a batch stands.
+    pub fn status(&self, id: &str) -> Result<BatchStatus, BatchError> {
+        let row = self.register.batch(id)?;
+        let records: Vec<RecordStatus> = self
+            .register
+            .batch_records(id)?
+            .into_iter()
+            .map(|r| RecordStatus {
+                index: r.index,
+                status: r.status,
+                reference: r.references.first().cloned(),
+                references: r.references,
+                problem: r.problem.and_then(|p| serde_json::from_str(&p).ok()),
+            })
+            .collect();
+        Ok(BatchStatus {
+            id: row.id,
+            status: row.status,
+            total: row.total,
+            done: records.len(),
+            failed: records.iter().filter(|r| r.status == "refused").count(),
+            error: row.error,
+            records,
+        })
+    }
+
+    /// Runs a batch to the end: issues every case not yet done (on `workers`
+    /// threads), then writes the outputs. `progress` hears (done, total).
+    pub fn run(
+        &self,
+        docket: &Docket,
+        id: &str,
+        workers: usize,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<(), BatchError> {
+        let result = self.run_inner(docket, id, workers, progress);
+        match &result {
+            Ok(()) => self.register.set_batch_status(id, "done", None)?,
+            Err(e) => self
+                .register
+                .set_batch_status(id, "failed", Some(&e.to_string()))?,
+        }
+        result
+    }
+
+    fn run_inner(
+        &self,
+        docket: &Docket,
+        id: &str,
+        workers: usize,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<(), BatchError> {
+        let row = self.register.batch(id)?;
+        let request: BatchRequest = serde_json::from_str(&row.request_json)
+            .map_err(|e| BatchError::Request(e.to_string()))?;
+        self.register.set_batch_status(id, "running", None)?;
+        // Resume: cases with a record are done; a case whose documents were
+        // stored but whose record was not (a stop in between) gets its record
+        // from the register rather than being issued twice.
+        let mut done: std::collections::BTreeSet<usize> = self
+            .register
+            .batch_records(id)?
+            .iter()
+            .map(|r| r.index)
+            .collect();
+        type Stored = Vec<(Option<usize>, String)>;
+        let mut stored: std::collections::BTreeMap<usize, Stored> = Default::default();
+        for (index, recipient, reference) in self.register.batch_documents(id)? {
+            stored
+                .entry(index)
+                .or_default()
+                .push((recipient, reference));
+        }
+        for (index, have) in stored {
+            if done.contains(&index) {
+                continue;
+            }
+            // Issue the copies the stop left out (e.g. the second parent's
+            // notice), then record the case with all of them.
+            let Some(case) = request.cases.get(index) else {
+                continue;
+            };
+            let as_of = request
+                .as_of
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            let recipients = docket
+                .templates()
+                .select(&request.kind, request.version.as_deref(), as_of)
+                .map(|v| crate::issue::copies(case, v.entry.recipients))
+                .unwrap_or_default();
+            let mut references: Vec<String> = have.iter().map(|(_, r)| r.clone()).collect();
+            for missing in recipients
+                .iter()
+                .filter(|r| !have.iter().any(|(h, _)| h == *r))
+            {
+                match issue(
+                    docket,
+                    &self.register,
+                    &IssueRequest {
+                        kind: &request.kind,
+                        version: request.version.as_deref(),
+                        as_of: request.as_of,
+                        recipient: *missing,
+                        case,
+                        requested_by: &row.requested_by,
+                        batch: Some((id, index)),
+                    },
+                ) {
+                    Ok(copies) => references.extend(copies.into_iter().map(|c| c.reference)),
+                    Err(IssueError::Register(e)) => return Err(e.into()),
+                    Err(e) => {
+                        tracing::error!(batch = %id, index, error = %e, "a resumed copy could not be issued")
+                    }
+                }
+            }
+            done.insert(index);
+            self.register.add_batch_record(
+                id,
+                &BatchRecord {
+                    index,
+                    status: "issued".into(),
+                    references,
+                    problem: None,
+                },
+            )?;
+        }
+        let pending: Vec<usize> = (0..request.cases.len())
+            .filter(|i| !done.contains(i))
+            .collect();
+        let total = request.cases.len();
+        let finished = AtomicUsize::new(done.len());
+        let next = AtomicUsize::new(0);
+        let failure: std::sync::Mutex<Option<RegisterError>> = std::sync::Mutex::new(None);
+        progress(done.len(), total);
+        std::thread::scope(|scope| {
+            for _ in 0..workers.max(1) {
+                scope.spawn(|| {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(&index) = pending.get(k) else { break };
+                        if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
+                            break;
+                        }
+                        let outcome = issue(
+                            docket,
+                            &self.register,
+                            &IssueRequest {
+                                kind: &request.kind,
+                                version: request.version.as_deref(),
+                                as_of: request.as_of,
+                                recipient: None,
+                                case: &request.cases[index],
+                                requested_by: &row.requested_by,
+                                batch: Some((id, index)),
+                            },
+                        );
+                        crate::render::trim_cache();
+                        let record = match outcome {
+                            Ok(copies) => BatchRecord {
+                                index,
+                                status: "issued".into(),
+                                references: copies.into_iter().map(|c| c.reference).collect(),
+                                problem: None,
+                            },
+                            Err(IssueError::Register(e)) => {
+                                if let Ok(mut f) = failure.lock() {
+                                    *f = Some(e);
+                                }
+                                break;
+                            }
+                            Err(e) => BatchRecord {
+                                index,
+                                status: "refused".into(),
+                                references: Vec::new(),
+                                problem: Some(problem_json(&e).to_string()),
+                            },
+                        };
+                        if let Err(e) = self.register.add_batch_record(id, &record) {
+                            if let Ok(mut f) = failure.lock() {
+                                *f = Some(e);
+                            }
+                            break;
+                        }
+                        progress(finished.fetch_add(1, Ordering::Relaxed) + 1, total);
+                    }
+                });
+            }
+        });
+        if let Some(e) = failure.into_inner().ok().flatten() {
+            return Err(e.into());
+        }
+        self.write_outputs(id, request.order)
+    }
+
+    /// Writes print.pdf, documents.zip and manifest.csv, each to a temporary
+    /// name first, so a file that exists is complete.
+    fn write_outputs(&self, id: &str, order: Order) -> Result<(), BatchError> {
+        let dir = self.dir.join(id);
+        std::fs::create_dir_all(&dir)?;
+        let records = self.register.batch_records(id)?;
+        // Every issued piece with its sort key.
+        let mut pieces = Vec::new();
+        for r in records.iter().filter(|r| r.status == "issued") {
+            for reference in &r.references {
+                let issued = self.register.get(reference)?;
+                pieces.push((r.index, issued));
+            }
+        }
+        let postcode = |p: &str| p.to_ascii_uppercase().replace(' ', "");
+        match order {
+            Order::Postcode => pieces.sort_by(|(ia, a), (ib, b)| {
+                (postcode(&a.recipient_postcode), ia, &a.reference).cmp(&(
+                    postcode(&b.recipient_postcode),
+                    ib,
+                    &b.reference,
+                ))
+            }),
+            Order::School => pieces.sort_by(|(ia, a), (ib, b)| {
+                (&a.school, postcode(&a.recipient_postcode), ia, &a.reference).cmp(&(
+                    &b.school,
+                    postcode(&b.recipient_postcode),
+                    ib,
+                    &b.reference,
+                ))
+            }),
+            Order::Input => {
+                pieces.sort_by(|(ia, a), (ib, b)| (ia, &a.reference).cmp(&(ib, &b.reference)))
+            }
+        }
+        let tmp = |name: &str| dir.join(format!(".{name}.partial"));
+        let print_file = BufWriter::new(File::create(tmp("print.pdf"))?);
+        let mut printer = print::PrintWriter::new(print_file)?;
+        let zip_file = BufWriter::new(File::create(tmp("documents.zip"))?);
+        let mut zip = zip::ZipWriter::new(zip_file);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .last_modified_time(zip::DateTime::default());
+        let mut manifest = BufWriter::new(File::create(tmp("manifest.csv"))?);
+        writeln!(
+            manifest,
+            "reference,recipient,postcode,first_page,last_page,status"
+        )?;
+        for (_, issued) in &pieces {
+            let pdf = self.register.pdf(&issued.reference)?;
+            let (first, last) = printer.append(&pdf)?;
+            zip.start_file(format!("{}.pdf", issued.reference), options)?;
+            zip.write_all(&pdf)?;
+            writeln!(
+                manifest,
+                "{},{},{},{first},{last},issued",
+                csv(&issued.reference),
+                csv(&issued.recipient_name),
+                csv(&issued.recipient_postcode)
+            )?;
+        }
+        // Refused cases are listed too: the recipient column says which case
+        // and why.
+        for r in records.iter().filter(|r| r.status == "refused") {
+            let why: Value = r
+                .problem
+                .as_deref()
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_default();
+            let first = why["errors"][0]["pointer"]
+                .as_str()
+                .map(|p| format!("{p} {}", why["errors"][0]["detail"].as_str().unwrap_or("")))
+                .unwrap_or_else(|| why["detail"].as_str().unwrap_or("").to_owned());
+            writeln!(
+                manifest,
+                ",{},,,,refused",
+                csv(&format!("case {}: {first}", r.index))
+            )?;
+        }
+        printer.finish()?.flush()?;
+        zip.finish()?.flush()?;
+        manifest.flush()?;
+        for name in OUTPUTS {
+            std::fs::rename(tmp(name), dir.join(name))?;
+        }
+        Ok(())
+    }
+}
+
+/// A CSV field, quoted when it needs to be (RFC 4180); a leading `=`, `+`,
+/// `-` or `@` is prefixed with `'` so that a spreadsheet never runs it.
+fn csv(field: &str) -> String {
+    let field = if field.starts_with(['=', '+', '-', '@']) {
+        format!("'{field}")
+    } else {
+        field.to_owned()
+    };
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_and_defused() {
+        assert_eq!(csv("plain"), "plain");
+        assert_eq!(csv("Smith, Jo"), "\"Smith, Jo\"");
+        assert_eq!(csv("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv("=cmd()"), "'=cmd()");
+    }
+}

@@ -1,0 +1,285 @@
+//! The print room's PDF: the issued PDFs one after another, each starting
+//! on an odd page (a blank verso pads a document with an odd page count, so
+//! duplex printing never puts two mail pieces on one sheet). Written to disk
+//! as it goes, one input document in memory at a time, so memory stays
+//! bounded however many notices a batch holds.
+
+use std::io::{self, Write};
+
+use lopdf::{Dictionary, Document, Object, ObjectId};
+
+/// Why the print PDF could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum PrintError {
+    /// A stored PDF could not be read.
+    #[error("an issued PDF could not be read: {0}")]
+    Pdf(#[from] lopdf::Error),
+    /// The output could not be written.
+    #[error("writing the print PDF: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Writes PDF objects to `out`, keeping the offsets for the cross-reference
+/// table.
+struct Sink<W: Write> {
+    out: W,
+    written: u64,
+    offsets: Vec<(u32, u64)>,
+}
+
+impl<W: Write> Sink<W> {
+    fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn object(&mut self, id: u32, object: &Object) -> io::Result<()> {
+        self.offsets.push((id, self.written));
+        let mut buf = Vec::new();
+        writeln!(buf, "{id} 0 obj")?;
+        serialize(&mut buf, object)?;
+        buf.extend_from_slice(b"\nendobj\n");
+        self.raw(&buf)
+    }
+}
+
+/// Serialises one PDF object (PDF 1.7 syntax; strings as hex).
+fn serialize(buf: &mut Vec<u8>, object: &Object) -> io::Result<()> {
+    match object {
+        Object::Null => buf.extend_from_slice(b"null"),
+        Object::Boolean(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+        Object::Integer(i) => write!(buf, "{i}")?,
+        Object::Real(r) => write!(buf, "{r}")?,
+        Object::Name(name) => {
+            buf.push(b'/');
+            for &b in name {
+                if b.is_ascii_alphanumeric() || b"-_.+".contains(&b) {
+                    buf.push(b);
+                } else {
+                    write!(buf, "#{b:02X}")?;
+                }
+            }
+        }
+        Object::String(bytes, _) => {
+            buf.push(b'<');
+            for b in bytes {
+                write!(buf, "{b:02X}")?;
+            }
+            buf.push(b'>');
+        }
+        Object::Array(items) => {
+            buf.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b' ');
+                }
+                serialize(buf, item)?;
+            }
+            buf.push(b']');
+        }
+        Object::Dictionary(dict) => serialize_dict(buf, dict)?,
+        Object::Stream(stream) => {
+            let mut dict = stream.dict.clone();
+            dict.set("Length", Object::Integer(stream.content.len() as i64));
+            serialize_dict(buf, &dict)?;
+            buf.extend_from_slice(b"\nstream\n");
+            buf.extend_from_slice(&stream.content);
+            buf.extend_from_slice(b"\nendstream");
+        }
+        Object::Reference((id, generation)) => write!(buf, "{id} {generation} R")?,
+    }
+    Ok(())
+}
+
+fn serialize_dict(buf: &mut Vec<u8>, dict: &Dictionary) -> io::Result<()> {
+    buf.extend_from_slice(b"<<");
+    for (key, value) in dict.iter() {
+        serialize(buf, &Object::Name(key.clone()))?;
+        buf.push(b' ');
+        serialize(buf, value)?;
+    }
+    buf.extend_from_slice(b">>");
+    Ok(())
+}
+
+/// Builds the print PDF document by document.
+pub struct PrintWriter<W: Write> {
+    sink: Sink<W>,
+    next_id: u32,
+    kids: Vec<u32>,
+}
+
+/// Object numbers of the catalogue and the page tree's root.
+const CATALOG: u32 = 1;
+const PAGES: u32 = 2;
+
+impl<W: Write> PrintWriter<W> {
+    /// Starts the PDF on `out`.
+    pub fn new(out: W) -> Result<Self, PrintError> {
+        let mut sink = Sink {
+            out,
+            written: 0,
+            offsets: Vec::new(),
+        };
+        sink.raw(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")?;
+        Ok(Self {
+            sink,
+            next_id: PAGES + 1,
+            kids: Vec::new(),
+        })
+    }
+
+    /// Pages written so far.
+    pub fn pages(&self) -> usize {
+        self.kids.len()
+    }
+
+    /// Appends one PDF, starting on an odd page; returns its first and last
+    /// page (1-based) in the print PDF. A document with an odd number of
+    /// pages is followed by a blank verso.
+    pub fn append(&mut self, pdf: &[u8]) -> Result<(usize, usize), PrintError> {
+        let mut doc = Document::load_mem(pdf)?;
+        doc.renumber_objects_with(self.next_id);
+        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+        let first = self.kids.len() + 1;
+        let mut media_box = None;
+        // Inheritable attributes a page may take from its page-tree nodes.
+        let inherited = |doc: &Document, page: ObjectId, key: &[u8]| -> Option<Object> {
+            let mut node = doc.get_dictionary(page).ok()?;
+            loop {
+                if let Ok(v) = node.get(key) {
+                    return Some(v.clone());
+                }
+                let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+                node = doc.get_dictionary(parent).ok()?;
+            }
+        };
+        let mut page_objects = Vec::new();
+        for &page in &pages {
+            let mut dict = doc.get_dictionary(page)?.clone();
+            for key in [&b"Resources"[..], b"MediaBox", b"CropBox", b"Rotate"] {
+                if !dict.has(key)
+                    && let Some(v) = inherited(&doc, page, key)
+                {
+                    dict.set(key, v);
+                }
+            }
+            dict.set("Parent", Object::Reference((PAGES, 0)));
+            // The structure tree is not carried over: the print file is for
+            // the printer, not for reading (each issued PDF keeps its own).
+            dict.remove(b"StructParents");
+            media_box = dict.get(b"MediaBox").ok().cloned().or(media_box);
+            page_objects.push((page, dict));
+        }
+        // Everything but the old catalogue, page tree and structure tree.
+        let skip: std::collections::BTreeSet<ObjectId> = doc
+            .objects
+            .iter()
+            .filter(|(_, o)| {
+                let dict = match o {
+                    Object::Dictionary(d) => Some(d),
+                    Object::Stream(s) => Some(&s.dict),
+                    _ => None,
+                };
+                dict.is_some_and(|d| {
+                    d.get(b"Type").and_then(Object::as_name).is_ok_and(|t| {
+                        matches!(
+                            t,
+                            b"Catalog"
+                                | b"Pages"
+                                | b"StructTreeRoot"
+                                | b"StructElem"
+                                | b"Metadata"
+                                | b"Outlines"
+                                | b"ObjStm"
+                                | b"XRef"
+                        )
+                    })
+                })
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        let max = doc.max_id;
+        for (id, object) in std::mem::take(&mut doc.objects) {
+            if skip.contains(&id) || pages.contains(&id) {
+                continue;
+            }
+            self.sink.object(id.0, &object)?;
+        }
+        for (page, dict) in page_objects {
+            self.sink.object(page.0, &Object::Dictionary(dict))?;
+            self.kids.push(page.0);
+        }
+        self.next_id = max + 1;
+        if pages.len() % 2 == 1 {
+            self.blank(media_box)?;
+        }
+        Ok((first, first + pages.len() - 1))
+    }
+
+    fn blank(&mut self, media_box: Option<Object>) -> Result<(), PrintError> {
+        let id = self.next_id;
+        self.next_id += 1;
+        let mut page = Dictionary::new();
+        page.set("Type", Object::Name(b"Page".to_vec()));
+        page.set("Parent", Object::Reference((PAGES, 0)));
+        page.set(
+            "MediaBox",
+            media_box.unwrap_or_else(|| {
+                Object::Array(vec![
+                    0.into(),
+                    0.into(),
+                    Object::Real(595.28),
+                    Object::Real(841.89),
+                ])
+            }),
+        );
+        page.set("Resources", Object::Dictionary(Dictionary::new()));
+        self.sink.object(id, &Object::Dictionary(page))?;
+        self.kids.push(id);
+        Ok(())
+    }
+
+    /// Writes the page tree, catalogue, cross-reference table and trailer.
+    pub fn finish(mut self) -> Result<W, PrintError> {
+        let mut pages = Dictionary::new();
+        pages.set("Type", Object::Name(b"Pages".to_vec()));
+        pages.set(
+            "Kids",
+            Object::Array(
+                self.kids
+                    .iter()
+                    .map(|&k| Object::Reference((k, 0)))
+                    .collect(),
+            ),
+        );
+        pages.set("Count", Object::Integer(self.kids.len() as i64));
+        self.sink.object(PAGES, &Object::Dictionary(pages))?;
+        let mut catalog = Dictionary::new();
+        catalog.set("Type", Object::Name(b"Catalog".to_vec()));
+        catalog.set("Pages", Object::Reference((PAGES, 0)));
+        self.sink.object(CATALOG, &Object::Dictionary(catalog))?;
+        let size = self.next_id;
+        let mut offsets = vec![None; size as usize];
+        for (id, at) in &self.sink.offsets {
+            if let Some(slot) = offsets.get_mut(*id as usize) {
+                *slot = Some(*at);
+            }
+        }
+        let xref_at = self.sink.written;
+        let mut xref = format!("xref\n0 {size}\n0000000000 65535 f \n");
+        for slot in offsets.iter().skip(1) {
+            match slot {
+                Some(at) => xref.push_str(&format!("{at:010} 00000 n \n")),
+                None => xref.push_str("0000000000 65535 f \n"),
+            }
+        }
+        xref.push_str(&format!(
+            "trailer\n<< /Size {size} /Root {CATALOG} 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
+        ));
+        self.sink.raw(xref.as_bytes())?;
+        self.sink.out.flush()?;
+        Ok(self.sink.out)
+    }
+}

@@ -1,0 +1,158 @@
+//! Batches over HTTP: `POST /v1/batches` answers `202` at once and the work
+//! runs in the background on every core; `GET /v1/batches/{id}` reports
+//! progress and each case's outcome; the three files follow when it is done.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+use super::problem::ApiError;
+use crate::batch::{BatchError, BatchRequest, OUTPUTS};
+
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Register(r) => r.into(),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+/// Starts `id` in the background.
+pub(super) fn spawn(state: &AppState, id: String) {
+    let batches = state.batches.clone();
+    let docket = state.docket();
+    let workers = state.workers;
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = batches.run(&docket, &id, workers, &|_, _| {}) {
+            tracing::error!(batch = %id, error = %e, "batch failed");
+        } else {
+            tracing::info!(batch = %id, "batch done");
+        }
+    });
+}
+
+/// `POST /v1/batches`.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let request: BatchRequest = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::Invalid(vec![crate::case::Problem::new(
+            "",
+            format!("not a batch request ({{\"kind\", \"cases\": [...], \"order\"?, \"version\"?, \"as_of\"?}}): {e}"),
+        )])
+    })?;
+    let docket = state.docket();
+    let as_of = request
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    docket
+        .templates()
+        .select(&request.kind, request.version.as_deref(), as_of)
+        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
+    if request.cases.is_empty() {
+        return Err(ApiError::Invalid(vec![crate::case::Problem::new(
+            "/cases",
+            "must list at least one case",
+        )]));
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let by = headers
+        .get("docket-requested-by")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("anonymous")
+        .to_owned();
+    let batches = state.batches.clone();
+    let (id, existed) =
+        tokio::task::spawn_blocking(move || batches.create(&request, key.as_deref(), &by))
+            .await
+            .map_err(|e| ApiError::internal(&e))??;
+    if !existed {
+        spawn(&state, id.clone());
+    }
+    let mut response = (StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("/v1/batches/{id}")) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(response)
+}
+
+/// `GET /v1/batches/{id}`.
+pub(super) async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let batches = state.batches.clone();
+    let status = tokio::task::spawn_blocking(move || batches.status(&id))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    Ok(Json(status).into_response())
+}
+
+/// `GET /v1/batches/{id}/print.pdf`, `/documents.zip`, `/manifest.csv`.
+pub(super) async fn file(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    if !OUTPUTS.contains(&name.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "a batch has no file {name}; it has {}",
+            OUTPUTS.join(", ")
+        )));
+    }
+    let batches = state.batches.clone();
+    let id2 = id.clone();
+    let status = tokio::task::spawn_blocking(move || batches.status(&id2))
+        .await
+        .map_err(|e| ApiError::internal(&e))??;
+    if status.status != "done" {
+        return Err(ApiError::Conflict(format!(
+            "batch {id} is {} ({} of {} cases done): its files are written when it is done",
+            status.status, status.done, status.total
+        )));
+    }
+    let path = state.batches.output(&id, &name);
+    let file = tokio::fs::File::open(&path)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let body = Body::from_stream(tokio_util_stream(file));
+    let kind = match name.as_str() {
+        "print.pdf" => "application/pdf",
+        "documents.zip" => "application/zip",
+        _ => "text/csv; charset=utf-8",
+    };
+    let mut response = body.into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"batch-{id}-{name}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// The file as a stream of chunks, so a large print PDF is never held whole.
+fn tokio_util_stream(
+    file: tokio::fs::File,
+) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
+    use tokio::io::AsyncReadExt;
+    futures_util::stream::unfold(file, |mut file| async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(buf), file))
+            }
+            Err(e) => Some((Err(e), file)),
+        }
+    })
+}
