@@ -442,7 +442,7 @@ fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
         std::fs::read_to_string(&args.file)
             .map_err(|e| fail(format!("{}: {e}", args.file.display())))?
     };
-    let request: crate::batch::BatchRequest = serde_json::from_str(&text).map_err(|e| {
+    let request: crate::batch::BatchRequest<'_> = serde_json::from_str(&text).map_err(|e| {
         eprintln!("error: {} is not a batch request: {e}", args.file.display());
         EXIT_REFUSED
     })?;
@@ -454,11 +454,15 @@ fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
     let (id, _) = batches
         .create(&request, None, &args.requested_by)
         .map_err(fail)?;
+    let cases = request.cases.len();
+    // The cases are in the register now: free their text before the run.
+    drop(request);
+    drop(text);
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     let tty = std::io::stderr().is_terminal();
-    let step = (request.cases.len() / 20).max(1);
+    let step = (cases / 20).max(1);
     let started = std::time::Instant::now();
     let progress = |done: usize, total: usize| {
         if tty {

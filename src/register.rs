@@ -22,7 +22,10 @@ use crate::rules::reference;
 
 /// The migrations, in order; the database's `user_version` says how many
 /// have been applied.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_register.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_register.sql"),
+    include_str!("../migrations/0002_batch_cases.sql"),
+];
 
 /// What can go wrong with the register.
 #[derive(Debug, thiserror::Error)]
@@ -589,14 +592,17 @@ pub struct BatchRecord {
 }
 
 impl Register {
-    /// Records a new batch, or returns the one already made with the same
-    /// idempotency key (`true` when it already existed).
+    /// Records a new batch with its cases (one row each), or returns the one
+    /// already made with the same idempotency key (`true` when it already
+    /// existed).
+    #[allow(clippy::too_many_arguments)]
     pub fn create_batch(
         &self,
         id: &str,
         idempotency_key: Option<&str>,
         kind: &str,
         request_json: &str,
+        cases: &mut dyn Iterator<Item = &str>,
         total: usize,
         requested_by: &str,
     ) -> Result<(String, bool), RegisterError> {
@@ -619,8 +625,28 @@ impl Register {
              VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7)",
             params![id, idempotency_key, kind, request_json, i64::try_from(total).unwrap_or(i64::MAX), requested_by, now()],
         )?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO batch_cases (batch_id, idx, case_json) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, case) in cases.enumerate() {
+                insert.execute(params![id, i64::try_from(i).unwrap_or(i64::MAX), case])?;
+            }
+        }
         tx.commit()?;
         Ok((id.to_owned(), false))
+    }
+
+    /// One case of a batch, as posted (JSON text).
+    pub fn batch_case(&self, batch: &str, index: usize) -> Result<String, RegisterError> {
+        self.conn()
+            .query_row(
+                "SELECT case_json FROM batch_cases WHERE batch_id = ?1 AND idx = ?2",
+                params![batch, i64::try_from(index).unwrap_or(i64::MAX)],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| RegisterError::NotFound(format!("case {index} of batch {batch}")))
     }
 
     /// One batch.

@@ -57,10 +57,25 @@ pub enum Order {
     Input,
 }
 
-/// `POST /v1/batches`.
-#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+/// `POST /v1/batches`: the options, and the cases kept as the raw JSON
+/// text they arrived as (borrowed from the input, never parsed into a tree
+/// all at once), so a batch of any size costs little more memory than its
+/// text.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct BatchRequest {
+pub struct BatchRequest<'a> {
+    /// The options.
+    #[serde(flatten)]
+    pub options: BatchOptions,
+    /// The cases, each as for `POST /v1/documents/{kind}`.
+    #[serde(borrow)]
+    #[schemars(with = "Vec<Value>")]
+    pub cases: Vec<&'a serde_json::value::RawValue>,
+}
+
+/// A batch's options, kept with it in the register.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct BatchOptions {
     /// The document kind, e.g. `penalty-notice`.
     pub kind: String,
     /// A version pinned by name.
@@ -72,8 +87,6 @@ pub struct BatchRequest {
     /// The order of the print PDF.
     #[serde(default)]
     pub order: Order,
-    /// The cases, each as for `POST /v1/documents/{kind}`.
-    pub cases: Vec<Value>,
 }
 
 /// One case's outcome, as `GET /v1/batches/{id}` reports it.
@@ -165,18 +178,19 @@ impl Batches {
     /// `(id, already existed)`.
     pub fn create(
         &self,
-        request: &BatchRequest,
+        request: &BatchRequest<'_>,
         idempotency_key: Option<&str>,
         requested_by: &str,
     ) -> Result<(String, bool), BatchError> {
         let id = uuid::Uuid::new_v4().to_string();
-        let json =
-            serde_json::to_string(request).map_err(|e| BatchError::Request(e.to_string()))?;
+        let json = serde_json::to_string(&request.options)
+            .map_err(|e| BatchError::Request(e.to_string()))?;
         Ok(self.register.create_batch(
             &id,
             idempotency_key,
-            &request.kind,
+            &request.options.kind,
             &json,
+            &mut request.cases.iter().map(|c| c.get()),
             request.cases.len(),
             requested_by,
         )?)
@@ -235,8 +249,12 @@ impl Batches {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<(), BatchError> {
         let row = self.register.batch(id)?;
-        let request: BatchRequest = serde_json::from_str(&row.request_json)
+        let request: BatchOptions = serde_json::from_str(&row.request_json)
             .map_err(|e| BatchError::Request(e.to_string()))?;
+        let case = |index: usize| -> Result<Value, BatchError> {
+            let text = self.register.batch_case(id, index)?;
+            serde_json::from_str(&text).map_err(|e| BatchError::Request(e.to_string()))
+        };
         self.register.set_batch_status(id, "running", None)?;
         // Resume: cases with a record are done; a case whose documents were
         // stored but whose record was not (a stop in between) gets its record
@@ -261,9 +279,7 @@ impl Batches {
             }
             // Issue the copies the stop left out (e.g. the second parent's
             // notice), then record the case with all of them.
-            let Some(case) = request.cases.get(index) else {
-                continue;
-            };
+            let case = &case(index)?;
             let as_of = request
                 .as_of
                 .unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -308,10 +324,8 @@ impl Batches {
                 },
             )?;
         }
-        let pending: Vec<usize> = (0..request.cases.len())
-            .filter(|i| !done.contains(i))
-            .collect();
-        let total = request.cases.len();
+        let pending: Vec<usize> = (0..row.total).filter(|i| !done.contains(i)).collect();
+        let total = row.total;
         let finished = AtomicUsize::new(done.len());
         let next = AtomicUsize::new(0);
         let failure: std::sync::Mutex<Option<RegisterError>> = std::sync::Mutex::new(None);
@@ -325,6 +339,16 @@ impl Batches {
                         if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
                             break;
                         }
+                        let this = match case(index) {
+                            Ok(c) => c,
+                            Err(BatchError::Register(e)) => {
+                                if let Ok(mut f) = failure.lock() {
+                                    *f = Some(e);
+                                }
+                                break;
+                            }
+                            Err(_) => Value::Null,
+                        };
                         let outcome = issue(
                             docket,
                             &self.register,
@@ -333,7 +357,7 @@ impl Batches {
                                 version: request.version.as_deref(),
                                 as_of: request.as_of,
                                 recipient: None,
-                                case: &request.cases[index],
+                                case: &this,
                                 requested_by: &row.requested_by,
                                 batch: Some((id, index)),
                             },

@@ -42,26 +42,6 @@ pub(super) async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let request: BatchRequest = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::Invalid(vec![crate::case::Problem::new(
-            "",
-            format!("not a batch request ({{\"kind\", \"cases\": [...], \"order\"?, \"version\"?, \"as_of\"?}}): {e}"),
-        )])
-    })?;
-    let docket = state.docket();
-    let as_of = request
-        .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    docket
-        .templates()
-        .select(&request.kind, request.version.as_deref(), as_of)
-        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
-    if request.cases.is_empty() {
-        return Err(ApiError::Invalid(vec![crate::case::Problem::new(
-            "/cases",
-            "must list at least one case",
-        )]));
-    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -71,11 +51,37 @@ pub(super) async fn create(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("anonymous")
         .to_owned();
+    let docket = state.docket();
     let batches = state.batches.clone();
-    let (id, existed) =
-        tokio::task::spawn_blocking(move || batches.create(&request, key.as_deref(), &by))
-            .await
-            .map_err(|e| ApiError::internal(&e))??;
+    // Parsing borrows the cases from the body and stores them one row each:
+    // a write to the register, so off the async threads.
+    let (id, existed) = tokio::task::spawn_blocking(move || -> Result<(String, bool), ApiError> {
+        let text = std::str::from_utf8(&body)
+            .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8 text: {e}")))?;
+        let request: BatchRequest<'_> = serde_json::from_str(text).map_err(|e| {
+            ApiError::Invalid(vec![crate::case::Problem::new(
+                "",
+                format!("not a batch request ({{\"kind\", \"cases\": [...], \"order\"?, \"version\"?, \"as_of\"?}}): {e}"),
+            )])
+        })?;
+        let as_of = request
+            .options
+            .as_of
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        docket
+            .templates()
+            .select(&request.options.kind, request.options.version.as_deref(), as_of)
+            .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
+        if request.cases.is_empty() {
+            return Err(ApiError::Invalid(vec![crate::case::Problem::new(
+                "/cases",
+                "must list at least one case",
+            )]));
+        }
+        Ok(batches.create(&request, key.as_deref(), &by)?)
+    })
+    .await
+    .map_err(|e| ApiError::internal(&e))??;
     if !existed {
         spawn(&state, id.clone());
     }

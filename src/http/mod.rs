@@ -34,6 +34,9 @@ pub use problem::ApiError;
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 /// Default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// Largest batch accepted (`POST /v1/batches`): 10,000 penalty-notice cases
+/// with their session registers are about 200 MiB of JSON.
+pub const DEFAULT_BATCH_BODY_LIMIT: usize = 512 * 1024 * 1024;
 /// Default per-render time limit.
 pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of renders that may wait for a worker.
@@ -194,7 +197,10 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
         .route("/v1/documents", get(register::list))
         .route("/v1/documents/{id}/status", get(register::status))
         .route("/v1/documents/{id}/events", post(register::add_event))
-        .route("/v1/batches", post(batch::create))
+        .route(
+            "/v1/batches",
+            post(batch::create).layer(DefaultBodyLimit::max(DEFAULT_BATCH_BODY_LIMIT)),
+        )
         .route("/v1/batches/{id}", get(batch::status))
         .route("/v1/batches/{id}/{file}", get(batch::file))
         .route("/studio", get(studio::page))
