@@ -251,6 +251,22 @@ impl Batches {
         let row = self.register.batch(id)?;
         let request: BatchOptions = serde_json::from_str(&row.request_json)
             .map_err(|e| BatchError::Request(e.to_string()))?;
+        // One case (or one recipient of it) into the register, under this batch.
+        let issue_case = |index: usize, case: &Value, recipient: Option<usize>| {
+            issue(
+                docket,
+                &self.register,
+                &IssueRequest {
+                    kind: &request.kind,
+                    version: request.version.as_deref(),
+                    as_of: request.as_of,
+                    recipient,
+                    case,
+                    requested_by: &row.requested_by,
+                    batch: Some((id, index)),
+                },
+            )
+        };
         let case = |index: usize| -> Result<Value, BatchError> {
             let text = self.register.batch_case(id, index)?;
             serde_json::from_str(&text).map_err(|e| BatchError::Request(e.to_string()))
@@ -293,19 +309,7 @@ impl Batches {
                 .iter()
                 .filter(|r| !have.iter().any(|(h, _)| h == *r))
             {
-                match issue(
-                    docket,
-                    &self.register,
-                    &IssueRequest {
-                        kind: &request.kind,
-                        version: request.version.as_deref(),
-                        as_of: request.as_of,
-                        recipient: *missing,
-                        case,
-                        requested_by: &row.requested_by,
-                        batch: Some((id, index)),
-                    },
-                ) {
+                match issue_case(index, case, *missing) {
                     Ok(copies) => references.extend(copies.into_iter().map(|c| c.reference)),
                     Err(IssueError::Register(e)) => return Err(e.into()),
                     Err(e) => {
@@ -349,19 +353,7 @@ impl Batches {
                             }
                             Err(_) => Value::Null,
                         };
-                        let outcome = issue(
-                            docket,
-                            &self.register,
-                            &IssueRequest {
-                                kind: &request.kind,
-                                version: request.version.as_deref(),
-                                as_of: request.as_of,
-                                recipient: None,
-                                case: &this,
-                                requested_by: &row.requested_by,
-                                batch: Some((id, index)),
-                            },
-                        );
+                        let outcome = issue_case(index, &this, None);
                         crate::render::trim_cache();
                         let record = match outcome {
                             Ok(copies) => BatchRecord {
