@@ -269,6 +269,17 @@ impl Docket {
     /// Checks the case for `request` and fills the template, giving the
     /// version, the Typst markup and the PDF metadata, without typesetting.
     pub fn prepare(&self, request: &Request<'_>) -> Result<Prepared, DocumentError> {
+        self.prepare_with(request, true)
+    }
+
+    /// Checks the case for `request` against the schema and every rule, as
+    /// [`Docket::prepare`] does, without filling the template (its `markup`
+    /// is empty): the cheap check made before a number is reserved.
+    pub fn check(&self, request: &Request<'_>) -> Result<Prepared, DocumentError> {
+        self.prepare_with(request, false)
+    }
+
+    fn prepare_with(&self, request: &Request<'_>, fill: bool) -> Result<Prepared, DocumentError> {
         let as_of = request
             .as_of
             .unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -301,6 +312,9 @@ impl Docket {
                 && let Some(index) = *copy
             {
                 figures.penalty = Some(penalty_figures(&case, edition, index, true)?);
+            }
+            if !fill {
+                continue;
             }
             if n > 0 {
                 // Each copy is its own mail piece: start it on a fresh sheet.

@@ -105,7 +105,7 @@ pub fn issue(
             fill_penalty_history(register, &mut case)?;
         }
         let pinned = Some(version.version.as_str());
-        let probe = docket.prepare(&Request {
+        let probe = docket.check(&Request {
             kind: request.kind,
             version: pinned,
             as_of: request.as_of,

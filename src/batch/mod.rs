@@ -328,15 +328,25 @@ impl Batches {
                 },
             )?;
         }
+        let started = std::time::Instant::now();
         let pending: Vec<usize> = (0..row.total).filter(|i| !done.contains(i)).collect();
         let total = row.total;
         let finished = AtomicUsize::new(done.len());
         let next = AtomicUsize::new(0);
         let failure: std::sync::Mutex<Option<RegisterError>> = std::sync::Mutex::new(None);
         progress(done.len(), total);
-        std::thread::scope(|scope| {
+        // The workers run on a rayon pool of their own: Typst hands parts of
+        // each compile and PDF export to the current rayon pool, so they are
+        // done by the same threads instead of a second set competing for the
+        // cores (which cost a fifth of the time in context switches).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(workers.max(1))
+            .thread_name(|i| format!("docket-batch-{i}"))
+            .build()
+            .map_err(|e| BatchError::Io(std::io::Error::other(e)))?;
+        pool.scope(|scope| {
             for _ in 0..workers.max(1) {
-                scope.spawn(|| {
+                scope.spawn(|_| {
                     loop {
                         let k = next.fetch_add(1, Ordering::Relaxed);
                         let Some(&index) = pending.get(k) else { break };
@@ -389,12 +399,16 @@ impl Batches {
         if let Some(e) = failure.into_inner().ok().flatten() {
             return Err(e.into());
         }
-        self.write_outputs(id, request.order)
+        tracing::info!(batch = %id, seconds = started.elapsed().as_secs_f64(), "cases issued");
+        let started = std::time::Instant::now();
+        self.write_outputs(id, request.order, workers)?;
+        tracing::info!(batch = %id, seconds = started.elapsed().as_secs_f64(), "outputs written");
+        Ok(())
     }
 
     /// Writes print.pdf, documents.zip and manifest.csv, each to a temporary
     /// name first, so a file that exists is complete.
-    fn write_outputs(&self, id: &str, order: Order) -> Result<(), BatchError> {
+    fn write_outputs(&self, id: &str, order: Order, workers: usize) -> Result<(), BatchError> {
         let dir = self.dir.join(id);
         std::fs::create_dir_all(&dir)?;
         let records = self.register.batch_records(id)?;
@@ -440,19 +454,70 @@ impl Batches {
             manifest,
             "reference,recipient,postcode,first_page,last_page,status"
         )?;
-        for (_, issued) in &pieces {
-            let pdf = self.register.pdf(&issued.reference)?;
-            let (first, last) = printer.append(&pdf)?;
-            zip.start_file(format!("{}.pdf", issued.reference), options)?;
-            zip.write_all(&pdf)?;
-            writeln!(
-                manifest,
-                "{},{},{},{first},{last},issued",
-                csv(&issued.reference),
-                csv(&issued.recipient_name),
-                csv(&issued.recipient_postcode)
-            )?;
-        }
+        // Reading each PDF back and parsing it is most of the work: helpers
+        // do it ahead, in order, while this thread writes what is ready.
+        // Pieces in flight are bounded, so memory is too.
+        let next = AtomicUsize::new(0);
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        let (send, receive) = std::sync::mpsc::sync_channel(4 * workers.max(1));
+        std::thread::scope(|scope| -> Result<(), BatchError> {
+            for _ in 0..workers.max(1) {
+                let send = send.clone();
+                let (next, stop, pieces) = (&next, &stop, &pieces);
+                scope.spawn(move || {
+                    loop {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((_, issued)) = pieces.get(k) else {
+                            break;
+                        };
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let parsed = self
+                            .register
+                            .pdf(&issued.reference)
+                            .map_err(BatchError::from)
+                            .and_then(|pdf| {
+                                let parsed = print::Parsed::new(&pdf)?;
+                                Ok((pdf, parsed))
+                            });
+                        if send.send((k, parsed)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(send);
+            let mut ready = std::collections::BTreeMap::new();
+            let mut written = 0;
+            let result = (|| {
+                for (k, parsed) in receive.iter() {
+                    ready.insert(k, parsed);
+                    while let Some(parsed) = ready.remove(&written) {
+                        let (pdf, parsed) = parsed?;
+                        let issued = &pieces[written].1;
+                        let (first, last) = printer.append_parsed(parsed)?;
+                        zip.start_file(format!("{}.pdf", issued.reference), options)?;
+                        zip.write_all(&pdf)?;
+                        writeln!(
+                            manifest,
+                            "{},{},{},{first},{last},issued",
+                            csv(&issued.reference),
+                            csv(&issued.recipient_name),
+                            csv(&issued.recipient_postcode)
+                        )?;
+                        written += 1;
+                    }
+                }
+                Ok(())
+            })();
+            if result.is_err() {
+                stop.store(true, Ordering::Relaxed);
+                // Let the helpers finish their piece and see the stop.
+                for _ in receive.iter() {}
+            }
+            result
+        })?;
         // Refused cases are listed too: the recipient column says which case
         // and why.
         for r in records.iter().filter(|r| r.status == "refused") {

@@ -103,6 +103,100 @@ fn serialize_dict(buf: &mut Vec<u8>, dict: &Dictionary) -> io::Result<()> {
     Ok(())
 }
 
+/// One issued PDF read and reduced to what the print PDF needs: its pages
+/// (with inherited attributes made explicit) and the objects they use, less
+/// its catalogue, page tree, structure tree and metadata. Parsing is the
+/// costly part of appending, and needs no state, so batches do it on every
+/// core ahead of the writer.
+#[derive(Debug)]
+pub struct Parsed {
+    objects: Vec<(ObjectId, Object)>,
+    pages: Vec<(ObjectId, Dictionary)>,
+    media_box: Option<Object>,
+}
+
+impl Parsed {
+    /// Parses one PDF.
+    pub fn new(pdf: &[u8]) -> Result<Self, PrintError> {
+        let mut doc = Document::load_mem(pdf)?;
+        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
+        let mut media_box = None;
+        // Inheritable attributes a page may take from its page-tree nodes.
+        let inherited = |doc: &Document, page: ObjectId, key: &[u8]| -> Option<Object> {
+            let mut node = doc.get_dictionary(page).ok()?;
+            loop {
+                if let Ok(v) = node.get(key) {
+                    return Some(v.clone());
+                }
+                let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+                node = doc.get_dictionary(parent).ok()?;
+            }
+        };
+        let mut page_objects = Vec::new();
+        for &page in &pages {
+            let mut dict = doc.get_dictionary(page)?.clone();
+            for key in [&b"Resources"[..], b"MediaBox", b"CropBox", b"Rotate"] {
+                if !dict.has(key)
+                    && let Some(v) = inherited(&doc, page, key)
+                {
+                    dict.set(key, v);
+                }
+            }
+            // The structure tree is not carried over: the print file is for
+            // the printer, not for reading (each issued PDF keeps its own).
+            dict.remove(b"StructParents");
+            dict.remove(b"Parent");
+            media_box = dict.get(b"MediaBox").ok().cloned().or(media_box);
+            page_objects.push((page, dict));
+        }
+        let skip = |o: &Object| {
+            let dict = match o {
+                Object::Dictionary(d) => Some(d),
+                Object::Stream(s) => Some(&s.dict),
+                _ => None,
+            };
+            dict.is_some_and(|d| {
+                d.get(b"Type").and_then(Object::as_name).is_ok_and(|t| {
+                    matches!(
+                        t,
+                        b"Catalog"
+                            | b"Pages"
+                            | b"StructTreeRoot"
+                            | b"StructElem"
+                            | b"Metadata"
+                            | b"Outlines"
+                            | b"ObjStm"
+                            | b"XRef"
+                    )
+                })
+            })
+        };
+        let objects = std::mem::take(&mut doc.objects)
+            .into_iter()
+            .filter(|(id, o)| !skip(o) && !pages.contains(id))
+            .collect();
+        Ok(Self {
+            objects,
+            pages: page_objects,
+            media_box,
+        })
+    }
+}
+
+/// Moves every indirect reference inside `object` up by `shift`.
+fn shift_references(object: &mut Object, shift: u32) {
+    match object {
+        Object::Reference(id) => id.0 += shift,
+        Object::Array(items) => items.iter_mut().for_each(|o| shift_references(o, shift)),
+        Object::Dictionary(d) => d.iter_mut().for_each(|(_, o)| shift_references(o, shift)),
+        Object::Stream(s) => s
+            .dict
+            .iter_mut()
+            .for_each(|(_, o)| shift_references(o, shift)),
+        _ => {}
+    }
+}
+
 /// Builds the print PDF document by document.
 pub struct PrintWriter<W: Write> {
     sink: Sink<W>,
@@ -139,79 +233,45 @@ impl<W: Write> PrintWriter<W> {
     /// page (1-based) in the print PDF. A document with an odd number of
     /// pages is followed by a blank verso.
     pub fn append(&mut self, pdf: &[u8]) -> Result<(usize, usize), PrintError> {
-        let mut doc = Document::load_mem(pdf)?;
-        doc.renumber_objects_with(self.next_id);
-        let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
-        let first = self.kids.len() + 1;
-        let mut media_box = None;
-        // Inheritable attributes a page may take from its page-tree nodes.
-        let inherited = |doc: &Document, page: ObjectId, key: &[u8]| -> Option<Object> {
-            let mut node = doc.get_dictionary(page).ok()?;
-            loop {
-                if let Ok(v) = node.get(key) {
-                    return Some(v.clone());
-                }
-                let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
-                node = doc.get_dictionary(parent).ok()?;
-            }
-        };
-        let mut page_objects = Vec::new();
-        for &page in &pages {
-            let mut dict = doc.get_dictionary(page)?.clone();
-            for key in [&b"Resources"[..], b"MediaBox", b"CropBox", b"Rotate"] {
-                if !dict.has(key)
-                    && let Some(v) = inherited(&doc, page, key)
-                {
-                    dict.set(key, v);
-                }
+        self.append_parsed(Parsed::new(pdf)?)
+    }
+
+    /// Appends a PDF parsed beforehand (see [`Parsed::new`], which may run on
+    /// another thread).
+    pub fn append_parsed(&mut self, parsed: Parsed) -> Result<(usize, usize), PrintError> {
+        let Parsed {
+            mut objects,
+            mut pages,
+            media_box,
+        } = parsed;
+        // Renumber from the next free number: every object and reference
+        // moves up by the same amount.
+        let shift = self.next_id - 1;
+        let mut max = 0;
+        let moved = |id: ObjectId| (id.0 + shift, id.1);
+        for (id, object) in &mut objects {
+            *id = moved(*id);
+            max = max.max(id.0);
+            shift_references(object, shift);
+        }
+        for (id, dict) in &mut pages {
+            *id = moved(*id);
+            max = max.max(id.0);
+            for (_, v) in dict.iter_mut() {
+                shift_references(v, shift);
             }
             dict.set("Parent", Object::Reference((PAGES, 0)));
-            // The structure tree is not carried over: the print file is for
-            // the printer, not for reading (each issued PDF keeps its own).
-            dict.remove(b"StructParents");
-            media_box = dict.get(b"MediaBox").ok().cloned().or(media_box);
-            page_objects.push((page, dict));
         }
-        // Everything but the old catalogue, page tree and structure tree.
-        let skip: std::collections::BTreeSet<ObjectId> = doc
-            .objects
-            .iter()
-            .filter(|(_, o)| {
-                let dict = match o {
-                    Object::Dictionary(d) => Some(d),
-                    Object::Stream(s) => Some(&s.dict),
-                    _ => None,
-                };
-                dict.is_some_and(|d| {
-                    d.get(b"Type").and_then(Object::as_name).is_ok_and(|t| {
-                        matches!(
-                            t,
-                            b"Catalog"
-                                | b"Pages"
-                                | b"StructTreeRoot"
-                                | b"StructElem"
-                                | b"Metadata"
-                                | b"Outlines"
-                                | b"ObjStm"
-                                | b"XRef"
-                        )
-                    })
-                })
-            })
-            .map(|(id, _)| *id)
-            .collect();
-        let max = doc.max_id;
-        for (id, object) in std::mem::take(&mut doc.objects) {
-            if skip.contains(&id) || pages.contains(&id) {
-                continue;
-            }
-            self.sink.object(id.0, &object)?;
+        let first = self.kids.len() + 1;
+        for (id, object) in &objects {
+            self.sink.object(id.0, object)?;
         }
-        for (page, dict) in page_objects {
-            self.sink.object(page.0, &Object::Dictionary(dict))?;
+        for (page, dict) in pages.iter() {
+            self.sink
+                .object(page.0, &Object::Dictionary(dict.clone()))?;
             self.kids.push(page.0);
         }
-        self.next_id = max + 1;
+        self.next_id = self.next_id.max(max + 1);
         if pages.len() % 2 == 1 {
             self.blank(media_box)?;
         }
