@@ -48,9 +48,26 @@ pub enum Command {
 /// `docket batch`.
 #[derive(Debug, clap::Args)]
 pub struct BatchArgs {
-    /// The batch as JSON: `{"kind", "cases": [...], "order"?, "version"?, "as_of"?}`
-    /// (`-` for standard input).
+    /// The batch: JSON, `{"kind", "cases": [...], "order"?, "version"?,
+    /// "as_of"?, "separators"?}`, or CSV (a `.csv` file, or `--kind` given),
+    /// one case per row with columns named by field path (see
+    /// `GET /v1/templates/{kind}/{version}/batch.csv`). `-` reads standard input.
     pub file: PathBuf,
+    /// For CSV: the document kind, e.g. `penalty-notice`.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// For CSV: pin a template version instead of choosing by date.
+    #[arg(long)]
+    pub version: Option<String>,
+    /// For CSV: choose the version in force on this date (default: today).
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+    /// For CSV: the print PDF's order: postcode, school or input.
+    #[arg(long, value_enum)]
+    pub order: Option<OrderArg>,
+    /// For CSV: a separator sheet before each school's notices.
+    #[arg(long)]
+    pub separators: bool,
     /// Folder for print.pdf, documents.zip and manifest.csv.
     #[arg(long, short)]
     pub output: PathBuf,
@@ -63,6 +80,27 @@ pub struct BatchArgs {
     /// Recorded in the register as who asked.
     #[arg(long, default_value = "docket batch")]
     pub requested_by: String,
+}
+
+/// The print PDF's order, on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum OrderArg {
+    /// By postcode, for the postal sort.
+    Postcode,
+    /// By school, then postcode.
+    School,
+    /// As the rows are given.
+    Input,
+}
+
+impl From<OrderArg> for crate::batch::Order {
+    fn from(o: OrderArg) -> Self {
+        match o {
+            OrderArg::Postcode => Self::Postcode,
+            OrderArg::School => Self::School,
+            OrderArg::Input => Self::Input,
+        }
+    }
 }
 
 /// `docket verify`.
@@ -105,6 +143,13 @@ pub struct ServeArgs {
     /// (`Authorization: Bearer <key>`) may render drafts and use the studio.
     #[arg(long, env = "DOCKET_MAINTAINER_KEY", hide_env_values = true)]
     pub maintainer_key: Option<String>,
+    /// Attempts to deliver a batch's callback.
+    #[arg(long, env = "DOCKET_CALLBACK_ATTEMPTS", default_value_t = 6)]
+    pub callback_attempts: u32,
+    /// Wait after a batch callback's first failed attempt, in milliseconds;
+    /// each later wait doubles.
+    #[arg(long, env = "DOCKET_CALLBACK_FIRST_WAIT_MS", default_value_t = 2_000)]
+    pub callback_first_wait_ms: u64,
 }
 
 /// `docket render`.
@@ -237,6 +282,11 @@ fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
                 .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
         )),
         batch_dir: Some(batch_dir(&args.db)),
+        callback_retry: crate::batch::callback::Retry {
+            attempts: args.callback_attempts.max(1),
+            first_wait: std::time::Duration::from_millis(args.callback_first_wait_ms),
+            ..Default::default()
+        },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -442,21 +492,91 @@ fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
         std::fs::read_to_string(&args.file)
             .map_err(|e| fail(format!("{}: {e}", args.file.display())))?
     };
-    let request: crate::batch::BatchRequest<'_> = serde_json::from_str(&text).map_err(|e| {
-        eprintln!("error: {} is not a batch request: {e}", args.file.display());
+    let is_csv = args.kind.is_some()
+        || args
+            .file
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let refuse = |problems: Vec<crate::case::Problem>| {
+        eprintln!("error: {} cannot be run as a batch:", args.file.display());
+        for p in problems {
+            eprintln!(
+                "  {}: {}",
+                if p.pointer.is_empty() {
+                    "/"
+                } else {
+                    &p.pointer
+                },
+                p.detail
+            );
+        }
         EXIT_REFUSED
-    })?;
+    };
     let register = Arc::new(
         crate::register::Register::open(&args.db)
             .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
     );
     let batches = crate::batch::Batches::new(register, batch_dir(&args.db));
-    let (id, _) = batches
-        .create(&request, None, &args.requested_by)
-        .map_err(fail)?;
-    let cases = request.cases.len();
+    let check = |options: &crate::batch::BatchOptions| -> Result<(), u8> {
+        let as_of = options
+            .as_of
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        docket
+            .templates()
+            .select(&options.kind, options.version.as_deref(), as_of)
+            .map_err(fail)?;
+        let problems = options.problems();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(refuse(problems))
+        }
+    };
+    let (id, cases) = if is_csv {
+        let Some(kind) = args.kind.clone() else {
+            return Err(refuse(vec![crate::case::Problem::new(
+                "",
+                "a CSV batch needs --kind, e.g. --kind penalty-notice",
+            )]));
+        };
+        let options = crate::batch::BatchOptions {
+            kind,
+            version: args.version.clone(),
+            as_of: args.as_of,
+            order: args.order.map(Into::into).unwrap_or_default(),
+            separators: args.separators,
+            callback_url: None,
+        };
+        check(&options)?;
+        let rows = crate::batch::csv::cases(text.as_bytes()).map_err(refuse)?;
+        let (id, _) = batches
+            .create_from(
+                &options,
+                &mut rows.iter().map(String::as_str),
+                rows.len(),
+                None,
+                &args.requested_by,
+            )
+            .map_err(fail)?;
+        (id, rows.len())
+    } else {
+        let mut request: crate::batch::BatchRequest<'_> =
+            serde_json::from_str(&text).map_err(|e| {
+                eprintln!("error: {} is not a batch request: {e}", args.file.display());
+                EXIT_REFUSED
+            })?;
+        // Options on the command line win over the file's.
+        if let Some(order) = args.order {
+            request.options.order = order.into();
+        }
+        request.options.separators |= args.separators;
+        check(&request.options)?;
+        let (id, _) = batches
+            .create(&request, None, &args.requested_by)
+            .map_err(fail)?;
+        (id, request.cases.len())
+    };
     // The cases are in the register now: free their text before the run.
-    drop(request);
     drop(text);
     let workers = args
         .workers

@@ -25,6 +25,7 @@ use crate::rules::reference;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_register.sql"),
     include_str!("../migrations/0002_batch_cases.sql"),
+    include_str!("../migrations/0003_batch_callbacks.sql"),
 ];
 
 /// What can go wrong with the register.
@@ -576,6 +577,21 @@ pub struct BatchRow {
     pub requested_by: String,
     /// Why it failed, if it did.
     pub error: Option<String>,
+    /// Its callback's delivery, if it has a callback.
+    pub callback: Option<CallbackState>,
+}
+
+/// Where a batch's callback stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CallbackState {
+    /// The URL called.
+    pub url: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When it was delivered (a 2xx answer), if it was.
+    pub delivered_at: Option<String>,
+    /// Why the last attempt failed, until one succeeds.
+    pub last_error: Option<String>,
 }
 
 /// The outcome for one case of a batch.
@@ -602,6 +618,7 @@ impl Register {
         idempotency_key: Option<&str>,
         kind: &str,
         request_json: &str,
+        callback_url: Option<&str>,
         cases: &mut dyn Iterator<Item = &str>,
         total: usize,
         requested_by: &str,
@@ -621,9 +638,9 @@ impl Register {
             }
         }
         tx.execute(
-            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at)
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7)",
-            params![id, idempotency_key, kind, request_json, i64::try_from(total).unwrap_or(i64::MAX), requested_by, now()],
+            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at, callback_url)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8)",
+            params![id, idempotency_key, kind, request_json, i64::try_from(total).unwrap_or(i64::MAX), requested_by, now(), callback_url],
         )?;
         {
             let mut insert = tx.prepare(
@@ -653,9 +670,12 @@ impl Register {
     pub fn batch(&self, id: &str) -> Result<BatchRow, RegisterError> {
         self.conn()
             .query_row(
-                "SELECT id, kind, request_json, status, total, requested_by, error FROM batches WHERE id = ?1",
+                "SELECT id, kind, request_json, status, total, requested_by, error,
+                        callback_url, callback_attempts, callback_delivered_at, callback_error
+                 FROM batches WHERE id = ?1",
                 params![id],
                 |r| {
+                    let url: Option<String> = r.get(7)?;
                     Ok(BatchRow {
                         id: r.get(0)?,
                         kind: r.get(1)?,
@@ -664,6 +684,15 @@ impl Register {
                         total: usize::try_from(r.get::<_, i64>(4)?).unwrap_or(0),
                         requested_by: r.get(5)?,
                         error: r.get(6)?,
+                        callback: match url {
+                            Some(url) => Some(CallbackState {
+                                url,
+                                attempts: u32::try_from(r.get::<_, i64>(8)?).unwrap_or(0),
+                                delivered_at: r.get(9)?,
+                                last_error: r.get(10)?,
+                            }),
+                            None => None,
+                        },
                     })
                 },
             )
@@ -682,6 +711,25 @@ impl Register {
         self.conn().execute(
             "UPDATE batches SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1",
             params![id, status, error, finished],
+        )?;
+        Ok(())
+    }
+
+    /// Records one attempt to deliver a batch's callback: `Ok(())` when it
+    /// was delivered, else why not.
+    pub fn record_callback(
+        &self,
+        id: &str,
+        outcome: Result<(), &str>,
+    ) -> Result<(), RegisterError> {
+        let (delivered, error) = match outcome {
+            Ok(()) => (Some(now()), None),
+            Err(e) => (None, Some(e)),
+        };
+        self.conn().execute(
+            "UPDATE batches SET callback_attempts = callback_attempts + 1,
+                    callback_delivered_at = ?2, callback_error = ?3 WHERE id = ?1",
+            params![id, delivered, error],
         )?;
         Ok(())
     }

@@ -431,3 +431,209 @@ async fn a_reprint_is_identical_after_a_new_version_is_published() {
     let _ = std::fs::remove_dir_all(&root);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The print room's CSV: the template downloaded for a kind reads back as
+/// its sample; rows become cases (one refused at its field); separator
+/// sheets stand before each school's notices, each on an odd page with a
+/// blank verso; the callback is retried until the receiver takes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_csv_batch_has_school_separators_and_calls_back() {
+    use std::sync::{Arc, Mutex};
+    // A receiver that fails the first call and takes the second.
+    let received: Arc<Mutex<Vec<(String, Value)>>> = Arc::default();
+    let hook = {
+        let received = Arc::clone(&received);
+        axum::Router::new().route(
+            "/hook",
+            axum::routing::post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let received = Arc::clone(&received);
+                    async move {
+                        let attempt = headers["docket-delivery-attempt"]
+                            .to_str()
+                            .unwrap()
+                            .to_owned();
+                        let mut r = received.lock().unwrap();
+                        r.push((attempt, serde_json::from_slice(&body).unwrap()));
+                        if r.len() == 1 {
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE
+                        } else {
+                            axum::http::StatusCode::NO_CONTENT
+                        }
+                    }
+                },
+            ),
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+
+    let router = docket::http::app(
+        docket(),
+        &docket::http::ServeOptions {
+            callback_retry: docket::batch::callback::Retry {
+                attempts: 3,
+                first_wait: Duration::from_millis(50),
+                timeout: Duration::from_secs(5),
+            },
+            ..Default::default()
+        },
+    );
+    let template = get_on(&router, "/v1/templates/penalty-notice/kpas-1/batch.csv").await;
+    assert_eq!(template.status, 200);
+    assert!(template.content_type().starts_with("text/csv"));
+    let mut reader = csv::Reader::from_reader(template.body.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let sample = reader.records().next().unwrap().unwrap();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let schools = [
+        "Oakfield Primary School",
+        "Beech Academy",
+        "Oakfield Primary School",
+        "Ash Grove School",
+        "Beech Academy",
+        "Ash Grove School",
+    ];
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&header).unwrap();
+    for (i, school) in schools.iter().enumerate() {
+        let mut row: Vec<String> = sample.iter().map(str::to_owned).collect();
+        let family = format!("Csv{}", NAMES[i]);
+        row[column("school.name")] = (*school).to_owned();
+        row[column("pupil.family_name")] = family.clone();
+        row[column("parents.0.family_name")] = family.clone();
+        row[column("parents.1.family_name")] = family;
+        row[column("penalty.notices.0.previous_notices.0.issued_on")] = String::new();
+        row[column("penalty.notices.0.previous_notices.0.notice_number")] = String::new();
+        row[column("penalty.notices.0.previous_notices.0.withdrawn")] = String::new();
+        if i == 4 {
+            row[column("pupil.year_group")] = "four".into();
+        }
+        out.write_record(&row).unwrap();
+    }
+    let body = out.into_inner().unwrap();
+    let url = format!(
+        "/v1/batches?kind=penalty-notice&order=postcode&separators=true&callback_url=http://127.0.0.1:{port}/hook"
+    );
+    let reply = post_raw(router.clone(), &url, "text/csv", body.clone()).await;
+    assert_eq!(
+        reply.status,
+        202,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let status = wait_done(&router, &id).await;
+    assert_eq!(status["status"], "done", "{status}");
+    assert_eq!(status["total"], 6);
+    assert_eq!(status["failed"], 1);
+    let refused = &status["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "refused")
+        .unwrap();
+    assert_eq!(refused["index"], 4);
+    assert_eq!(
+        refused["problem"]["errors"][0]["pointer"],
+        "/pupil/year_group"
+    );
+
+    // The print PDF: a separator before each school (alphabetical), on an
+    // odd page with a blank verso, then that school's notices.
+    let print = get_on(&router, &format!("/v1/batches/{id}/print.pdf")).await;
+    let doc = lopdf::Document::load_mem(&print.body).unwrap();
+    let pages = doc.get_pages().len() as u32;
+    let mut separators = Vec::new();
+    for page in 1..=pages {
+        let text = doc.extract_text(&[page]).unwrap_or_default();
+        if text.contains("SEPARATOR SHEET") {
+            assert_eq!(page % 2, 1, "separator on page {page}");
+            let verso = doc.extract_text(&[page + 1]).unwrap_or_default();
+            assert!(
+                verso.trim().is_empty(),
+                "page {} is not blank: {verso}",
+                page + 1
+            );
+            separators.push((page, text));
+        }
+    }
+    let names: Vec<&str> = [
+        "Ash Grove School",
+        "Beech Academy",
+        "Oakfield Primary School",
+    ]
+    .to_vec();
+    assert_eq!(separators.len(), 3, "{separators:?}");
+    for ((_, text), name) in separators.iter().zip(&names) {
+        assert!(text.contains(name), "{text}");
+    }
+    assert!(
+        separators[1].1.contains("2 mail pieces"),
+        "{}",
+        separators[1].1
+    );
+    // Manifest pages skip the separators: each school's notices follow its sheet.
+    let manifest = get_on(&router, &format!("/v1/batches/{id}/manifest.csv")).await;
+    let manifest = String::from_utf8(manifest.body).unwrap();
+    let firsts: Vec<u32> = manifest
+        .lines()
+        .skip(1)
+        .filter(|l| l.ends_with(",issued"))
+        .map(|l| l.split(',').nth(3).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(firsts.len(), 10);
+    for first in &firsts {
+        assert_eq!(first % 2, 1);
+        assert!(!separators.iter().any(|(p, _)| p == first));
+    }
+    assert_eq!(firsts[0], separators[0].0 + 2);
+
+    // The callback: refused once (503), then delivered on the second try.
+    let start = Instant::now();
+    let status = loop {
+        let status = get_on(&router, &format!("/v1/batches/{id}")).await.json();
+        if !status["callback"]["delivered_at"].is_null() {
+            break status;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status["callback"]["attempts"], 2, "{status}");
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[0].0, "1");
+    assert_eq!(received[1].0, "2");
+    assert_eq!(received[1].1["id"], id.as_str());
+    assert_eq!(received[1].1["status"], "done");
+    assert_eq!(received[1].1["failed"], 1);
+    assert_eq!(
+        received[1].1["links"]["print.pdf"],
+        format!("/v1/batches/{id}/print.pdf").as_str()
+    );
+
+    // A CSV with a column that is no case field is refused whole, by column.
+    let bad = b"pupil.upn,pupil.shoe_size\nW886200012345,9\n".to_vec();
+    let reply = post_raw(
+        router.clone(),
+        "/v1/batches?kind=penalty-notice",
+        "text/csv",
+        bad,
+    )
+    .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(reply.json()["errors"][0]["pointer"], "/columns/1");
+    // Without a kind, or with a callback that is not http(s), likewise.
+    let reply = post_raw(router.clone(), "/v1/batches", "text/csv", body.clone()).await;
+    assert_eq!(reply.status, 422);
+    let reply = post_raw(
+        router.clone(),
+        "/v1/batches?kind=penalty-notice&callback_url=file:///etc/passwd",
+        "text/csv",
+        body,
+    )
+    .await;
+    assert_eq!(reply.status, 422);
+    assert_eq!(reply.json()["errors"][0]["pointer"], "/callback_url");
+}

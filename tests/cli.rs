@@ -100,3 +100,70 @@ fn unknown_kind_is_refused_with_a_hint() {
     );
     assert!(stderr.contains("hint: `docket templates list`"), "{stderr}");
 }
+
+/// The print room's command: `docket batch notices.csv --kind … -o out/`
+/// writes the three files and summarises refusals; a CSV without `--kind`
+/// or with a column that is no case field is refused before anything runs.
+#[test]
+fn batch_takes_a_csv_file() {
+    let sample = sample_of("penalty-notice", "kpas-1");
+    let template = docket::batch::csv::template(&sample);
+    let mut lines = template.lines();
+    let header = lines.next().unwrap();
+    let row = lines.next().unwrap();
+    // The sample, and the sample with a wrong UPN check letter.
+    let broken = row.replacen("W886200012345", "A886200012345", 1);
+    let csv = temp("notices.csv");
+    std::fs::write(&csv, format!("{header}\n{row}\n{broken}\n")).unwrap();
+    let out = temp("batch-out");
+    let db = temp("batch.db");
+    let output = docket_cmd()
+        .arg("batch")
+        .arg(&csv)
+        .args(["--kind", "penalty-notice", "--db"])
+        .arg(&db)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("2 cases, 2 documents issued, 1 refused"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("case 1 refused: /pupil/upn"), "{stderr}");
+    let manifest = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    assert_eq!(
+        manifest.lines().filter(|l| l.ends_with(",issued")).count(),
+        2
+    );
+    assert!(out.join("print.pdf").exists() && out.join("documents.zip").exists());
+
+    let bad = temp("bad.csv");
+    std::fs::write(&bad, "pupil.upn,pupil.shoe_size\nx,9\n").unwrap();
+    let output = docket_cmd()
+        .arg("batch")
+        .arg(&bad)
+        .args(["--kind", "penalty-notice", "--db"])
+        .arg(&db)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("/columns/1: column 2 `pupil.shoe_size` is not a case field"),
+        "{stderr}"
+    );
+    let output = docket_cmd()
+        .arg("batch")
+        .arg(&bad)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--kind"));
+}

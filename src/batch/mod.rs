@@ -6,6 +6,8 @@
 //! A refused case never sinks the batch: its record carries the problem.
 //! A batch interrupted by a stop is resumed from its recorded outcomes.
 
+pub mod callback;
+pub mod csv;
 pub mod print;
 
 use std::fs::File;
@@ -87,6 +89,34 @@ pub struct BatchOptions {
     /// The order of the print PDF.
     #[serde(default)]
     pub order: Order,
+    /// Put a separator sheet before each school's notices in the print PDF
+    /// (it sorts by school, then postcode).
+    #[serde(default)]
+    pub separators: bool,
+    /// Called with the batch's status (`POST`, JSON) when it is done or has
+    /// failed, with retries; `http` or `https`.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+impl BatchOptions {
+    /// Problems with the options themselves (the cases are checked one by
+    /// one as the batch runs).
+    pub fn problems(&self) -> Vec<crate::case::Problem> {
+        let mut problems = Vec::new();
+        if let Some(url) = &self.callback_url
+            && let Err(why) = callback::check_url(url)
+        {
+            problems.push(crate::case::Problem::new("/callback_url", why));
+        }
+        if self.separators && self.order == Order::Input {
+            problems.push(crate::case::Problem::new(
+                "/separators",
+                "separator sheets go between schools: use order `school` or `postcode` (which then sorts by school first)",
+            ));
+        }
+        problems
+    }
 }
 
 /// One case's outcome, as `GET /v1/batches/{id}` reports it.
@@ -117,6 +147,9 @@ pub struct BatchStatus {
     pub done: usize,
     /// Cases refused.
     pub failed: usize,
+    /// The callback's delivery, when the batch has a `callback_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback: Option<crate::register::CallbackState>,
     /// Why the batch failed, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -132,6 +165,7 @@ pub const OUTPUTS: &[&str] = &["print.pdf", "documents.zip", "manifest.csv"];
 pub struct Batches {
     register: Arc<Register>,
     dir: PathBuf,
+    retry: callback::Retry,
 }
 
 /// The problem of a refused case, as RFC 9457 JSON.
@@ -166,7 +200,17 @@ fn problem_json(e: &IssueError) -> Value {
 impl Batches {
     /// Batches in `register`, their files under `dir`.
     pub fn new(register: Arc<Register>, dir: PathBuf) -> Self {
-        Self { register, dir }
+        Self {
+            register,
+            dir,
+            retry: callback::Retry::default(),
+        }
+    }
+
+    /// Retries callbacks as `retry` says.
+    pub fn with_callback_retry(mut self, retry: callback::Retry) -> Self {
+        self.retry = retry;
+        self
     }
 
     /// Where a batch's file is.
@@ -182,16 +226,36 @@ impl Batches {
         idempotency_key: Option<&str>,
         requested_by: &str,
     ) -> Result<(String, bool), BatchError> {
+        self.create_from(
+            &request.options,
+            &mut request.cases.iter().map(|c| c.get()),
+            request.cases.len(),
+            idempotency_key,
+            requested_by,
+        )
+    }
+
+    /// Records a new batch of `total` cases, each as JSON text (e.g. read
+    /// from CSV), or finds the one with the same idempotency key.
+    pub fn create_from(
+        &self,
+        options: &BatchOptions,
+        cases: &mut dyn Iterator<Item = &str>,
+        total: usize,
+        idempotency_key: Option<&str>,
+        requested_by: &str,
+    ) -> Result<(String, bool), BatchError> {
         let id = uuid::Uuid::new_v4().to_string();
-        let json = serde_json::to_string(&request.options)
-            .map_err(|e| BatchError::Request(e.to_string()))?;
+        let json =
+            serde_json::to_string(options).map_err(|e| BatchError::Request(e.to_string()))?;
         Ok(self.register.create_batch(
             &id,
             idempotency_key,
-            &request.options.kind,
+            &options.kind,
             &json,
-            &mut request.cases.iter().map(|c| c.get()),
-            request.cases.len(),
+            options.callback_url.as_deref(),
+            cases,
+            total,
             requested_by,
         )?)
     }
@@ -218,6 +282,7 @@ impl Batches {
             done: records.len(),
             failed: records.iter().filter(|r| r.status == "refused").count(),
             error: row.error,
+            callback: row.callback,
             records,
         })
     }
@@ -237,6 +302,11 @@ impl Batches {
             Err(e) => self
                 .register
                 .set_batch_status(id, "failed", Some(&e.to_string()))?,
+        }
+        let url = self.register.batch(id)?.callback.map(|c| c.url);
+        if let Some(url) = url {
+            let body = callback::payload(&self.status(id)?);
+            callback::deliver(&self.register, id, &url, &body, self.retry);
         }
         result
     }
@@ -401,14 +471,19 @@ impl Batches {
         }
         tracing::info!(batch = %id, seconds = started.elapsed().as_secs_f64(), "cases issued");
         let started = std::time::Instant::now();
-        self.write_outputs(id, request.order, workers)?;
+        self.write_outputs(id, &request, workers)?;
         tracing::info!(batch = %id, seconds = started.elapsed().as_secs_f64(), "outputs written");
         Ok(())
     }
 
     /// Writes print.pdf, documents.zip and manifest.csv, each to a temporary
     /// name first, so a file that exists is complete.
-    fn write_outputs(&self, id: &str, order: Order, workers: usize) -> Result<(), BatchError> {
+    fn write_outputs(
+        &self,
+        id: &str,
+        options: &BatchOptions,
+        workers: usize,
+    ) -> Result<(), BatchError> {
         let dir = self.dir.join(id);
         std::fs::create_dir_all(&dir)?;
         let records = self.register.batch_records(id)?;
@@ -421,6 +496,13 @@ impl Batches {
             }
         }
         let postcode = |p: &str| p.to_ascii_uppercase().replace(' ', "");
+        // Separator sheets go between schools, so the pieces are then in
+        // school order whatever order was asked for.
+        let order = if options.separators {
+            Order::School
+        } else {
+            options.order
+        };
         match order {
             Order::Postcode => pieces.sort_by(|(ia, a), (ib, b)| {
                 (postcode(&a.recipient_postcode), ia, &a.reference).cmp(&(
@@ -446,7 +528,7 @@ impl Batches {
         let mut printer = print::PrintWriter::new(print_file)?;
         let zip_file = BufWriter::new(File::create(tmp("documents.zip"))?);
         let mut zip = zip::ZipWriter::new(zip_file);
-        let options = zip::write::SimpleFileOptions::default()
+        let stored = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Stored)
             .last_modified_time(zip::DateTime::default());
         let mut manifest = BufWriter::new(File::create(tmp("manifest.csv"))?);
@@ -490,14 +572,50 @@ impl Batches {
             drop(send);
             let mut ready = std::collections::BTreeMap::new();
             let mut written = 0;
+            // Each school's notices, for its separator sheet.
+            let mut per_school: std::collections::HashMap<&str, (usize, &str, &str)> =
+                Default::default();
+            for (_, issued) in &pieces {
+                let e = per_school.entry(issued.school.as_str()).or_insert((
+                    0,
+                    &issued.reference,
+                    &issued.reference,
+                ));
+                e.0 += 1;
+                e.2 = &issued.reference;
+            }
+            let mut school: Option<&str> = None;
             let result = (|| {
                 for (k, parsed) in receive.iter() {
                     ready.insert(k, parsed);
                     while let Some(parsed) = ready.remove(&written) {
                         let (pdf, parsed) = parsed?;
                         let issued = &pieces[written].1;
+                        if options.separators && school != Some(issued.school.as_str()) {
+                            school = Some(issued.school.as_str());
+                            let (count, from, to) = per_school
+                                .get(issued.school.as_str())
+                                .copied()
+                                .unwrap_or((0, "", ""));
+                            printer.separator(
+                                &issued.school,
+                                &[
+                                    format!(
+                                        "{count} {} in this section",
+                                        if count == 1 {
+                                            "mail piece"
+                                        } else {
+                                            "mail pieces"
+                                        }
+                                    ),
+                                    format!("First {from}, last {to}"),
+                                    format!("Document: {}", options.kind),
+                                    format!("Batch {id}"),
+                                ],
+                            )?;
+                        }
                         let (first, last) = printer.append_parsed(parsed)?;
-                        zip.start_file(format!("{}.pdf", issued.reference), options)?;
+                        zip.start_file(format!("{}.pdf", issued.reference), stored)?;
                         zip.write_all(&pdf)?;
                         writeln!(
                             manifest,

@@ -202,6 +202,38 @@ pub struct PrintWriter<W: Write> {
     sink: Sink<W>,
     next_id: u32,
     kids: Vec<u32>,
+    /// The separator sheets' font, once written.
+    font: Option<u32>,
+}
+
+/// An A4 media box.
+fn a4() -> Object {
+    Object::Array(vec![
+        0.into(),
+        0.into(),
+        Object::Real(595.28),
+        Object::Real(841.89),
+    ])
+}
+
+/// `text` in Windows-1252, the encoding of the separator's standard font;
+/// anything it lacks becomes `?`.
+fn win_ansi(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| match c {
+            ' '..='~' | '\u{A0}'..='\u{FF}' => c as u8,
+            '€' => 0x80,
+            '…' => 0x85,
+            '‘' => 0x91,
+            '’' => 0x92,
+            '“' => 0x93,
+            '”' => 0x94,
+            '•' => 0x95,
+            '–' => 0x96,
+            '—' => 0x97,
+            _ => b'?',
+        })
+        .collect()
 }
 
 /// Object numbers of the catalogue and the page tree's root.
@@ -221,6 +253,7 @@ impl<W: Write> PrintWriter<W> {
             sink,
             next_id: PAGES + 1,
             kids: Vec::new(),
+            font: None,
         })
     }
 
@@ -278,23 +311,77 @@ impl<W: Write> PrintWriter<W> {
         Ok((first, first + pages.len() - 1))
     }
 
-    fn blank(&mut self, media_box: Option<Object>) -> Result<(), PrintError> {
-        let id = self.next_id;
-        self.next_id += 1;
+    /// Appends a separator sheet for the print room (not for posting): a
+    /// page with a large heading and a few lines of detail, then a blank
+    /// verso, so the next document still starts on an odd page. Standard
+    /// Helvetica, not embedded: text outside Windows-1252 prints as `?`.
+    pub fn separator(&mut self, heading: &str, lines: &[String]) -> Result<(), PrintError> {
+        let font = match self.font {
+            Some(f) => f,
+            None => {
+                let id = self.take_id();
+                let mut font = Dictionary::new();
+                font.set("Type", Object::Name(b"Font".to_vec()));
+                font.set("Subtype", Object::Name(b"Type1".to_vec()));
+                font.set("BaseFont", Object::Name(b"Helvetica-Bold".to_vec()));
+                font.set("Encoding", Object::Name(b"WinAnsiEncoding".to_vec()));
+                self.sink.object(id, &Object::Dictionary(font))?;
+                self.font = Some(id);
+                id
+            }
+        };
+        let mut content = Vec::new();
+        // A black band across the top edge, visible on the side of a stack.
+        content.extend_from_slice(b"0 g 0 781.89 595.28 60 re f\n");
+        let mut text = |size: u32, y: u32, line: &str| -> io::Result<()> {
+            write!(content, "BT /F1 {size} Tf 56 {y} Td <")?;
+            for byte in win_ansi(line) {
+                write!(content, "{byte:02X}")?;
+            }
+            content.extend_from_slice(b"> Tj ET\n");
+            Ok(())
+        };
+        text(14, 740, "SEPARATOR SHEET - NOT FOR POSTING")?;
+        // Long names are shortened so they stay on the page.
+        let heading: String = heading.chars().take(40).collect();
+        text(24, 700, &heading)?;
+        let mut y = 660;
+        for line in lines {
+            let line: String = line.chars().take(80).collect();
+            text(12, y, &line)?;
+            y = y.saturating_sub(20);
+        }
+        let stream_id = self.take_id();
+        let stream = lopdf::Stream::new(Dictionary::new(), content);
+        self.sink.object(stream_id, &Object::Stream(stream))?;
+        let id = self.take_id();
+        let mut fonts = Dictionary::new();
+        fonts.set("F1", Object::Reference((font, 0)));
+        let mut resources = Dictionary::new();
+        resources.set("Font", Object::Dictionary(fonts));
         let mut page = Dictionary::new();
         page.set("Type", Object::Name(b"Page".to_vec()));
         page.set("Parent", Object::Reference((PAGES, 0)));
-        page.set(
-            "MediaBox",
-            media_box.unwrap_or_else(|| {
-                Object::Array(vec![
-                    0.into(),
-                    0.into(),
-                    Object::Real(595.28),
-                    Object::Real(841.89),
-                ])
-            }),
-        );
+        page.set("MediaBox", a4());
+        page.set("Resources", Object::Dictionary(resources));
+        page.set("Contents", Object::Reference((stream_id, 0)));
+        self.sink.object(id, &Object::Dictionary(page))?;
+        self.kids.push(id);
+        self.blank(None)
+    }
+
+    fn take_id(&mut self) -> u32 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    fn blank(&mut self, media_box: Option<Object>) -> Result<(), PrintError> {
+        let id = self.take_id();
+        let mut page = Dictionary::new();
+        page.set("Type", Object::Name(b"Page".to_vec()));
+        page.set("Parent", Object::Reference((PAGES, 0)));
+        page.set("MediaBox", media_box.unwrap_or_else(a4));
         page.set("Resources", Object::Dictionary(Dictionary::new()));
         self.sink.object(id, &Object::Dictionary(page))?;
         self.kids.push(id);

@@ -66,6 +66,8 @@ pub struct ServeOptions {
     /// Where batches' files go (default: a folder under the system's
     /// temporary folder).
     pub batch_dir: Option<std::path::PathBuf>,
+    /// How batches' callbacks are retried.
+    pub callback_retry: crate::batch::callback::Retry,
 }
 
 impl Default for ServeOptions {
@@ -79,6 +81,7 @@ impl Default for ServeOptions {
             maintainer_key: None,
             register: None,
             batch_dir: None,
+            callback_retry: crate::batch::callback::Retry::default(),
         }
     }
 }
@@ -169,7 +172,8 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
     });
     let state = AppState {
         live,
-        batches: crate::batch::Batches::new(Arc::clone(&register), batch_dir),
+        batches: crate::batch::Batches::new(Arc::clone(&register), batch_dir)
+            .with_callback_retry(options.callback_retry),
         workers: options.workers,
         register,
         pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
@@ -191,6 +195,10 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
         .route("/v1/templates", get(list_templates))
         .route("/v1/templates/{kind}/{version}/sample", get(sample))
         .route("/v1/templates/{kind}/{version}/schema", get(case_schema))
+        .route(
+            "/v1/templates/{kind}/{version}/batch.csv",
+            get(batch::csv_template),
+        )
         // `{id}` is a kind when posting a case, a reference when reading an
         // issued document back.
         .route("/v1/documents/{id}", post(render_document).get(register::pdf))

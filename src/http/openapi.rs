@@ -143,6 +143,17 @@ pub fn document(store: &TemplateStore) -> Value {
                     "404": problem_response("No such kind or version.")
                 }
             }},
+            "/v1/templates/{kind}/{version}/batch.csv": {"get": {
+                "summary": "A CSV template for batches of this document",
+                "description": "The header names every field the version's sample case gives, by path; the one row is the sample.",
+                "operationId": "getBatchCsvTemplate",
+                "parameters": [kind_param, version_path_param],
+                "responses": {
+                    "200": {"description": "The template.", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
+                    "404": problem_response("No such kind or version.")
+                }
+            }},
             "/v1/templates/{kind}/{version}/schema": {"get": {
                 "summary": "The JSON Schema of the case data a version needs",
                 "operationId": "getSchema",
@@ -185,14 +196,26 @@ pub fn document(store: &TemplateStore) -> Value {
             }},
             "/v1/batches": {"post": {
                 "summary": "Issue a batch for the print room",
-                "description": "Answers at once; the cases are issued in the background on every core. A retried POST with the same `Idempotency-Key` returns the same batch.",
+                "description": "Answers at once; the cases are issued in the background on every core. A retried POST with the same `Idempotency-Key` returns the same batch. Send JSON, or CSV (`text/csv`, one case per row, columns named by field path such as `pupil.upn` or `parents.0.family_name`; lists such as `attendance.sessions` may be given whole as JSON in one cell; empty cells leave a field out) with the options in the query string. `GET /v1/templates/{kind}/{version}/batch.csv` gives a CSV template. With `callback_url`, the batch's status is POSTed there when it is done or has failed, with retries.",
                 "operationId": "createBatch",
-                "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}}],
-                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}}},
+                "parameters": [
+                    {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}},
+                    {"name": "kind", "in": "query", "required": false, "description": "CSV only (required then): the document kind.", "schema": {"type": "string"}},
+                    {"name": "version", "in": "query", "required": false, "description": "CSV only: a version pinned by name.", "schema": {"type": "string"}},
+                    {"name": "as_of", "in": "query", "required": false, "description": "CSV only: the date that picks the version in force.", "schema": {"type": "string", "format": "date"}},
+                    {"name": "order", "in": "query", "required": false, "description": "CSV only: the print PDF's order.", "schema": {"type": "string", "enum": ["postcode", "school", "input"]}},
+                    {"name": "separators", "in": "query", "required": false, "description": "CSV only: a separator sheet before each school's notices.", "schema": {"type": "boolean"}},
+                    {"name": "callback_url", "in": "query", "required": false, "description": "CSV only: called with the batch's status when it is done or has failed.", "schema": {"type": "string"}}
+                ],
+                "requestBody": {"required": true, "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
+                    "text/csv": {"schema": {"type": "string"}}
+                }},
                 "responses": {
                     "202": {"description": "Accepted.", "headers": {"Location": text_header("Where to follow the batch.")}, "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}},
                     "404": problem_response("No such kind or version."),
-                    "422": problem_response("Not a batch request.")
+                    "415": problem_response("Neither JSON nor CSV."),
+                    "422": problem_response("Not a batch request, or a CSV column that is no case field (pointer `/columns/N`) or a ragged row (`/rows/N`).")
                 }
             }},
             "/v1/batches/{id}": {"get": {

@@ -1,0 +1,167 @@
+//! A batch's callback: when a batch is done or has failed, its
+//! `callback_url` is sent the batch's status (`POST`, JSON), and tried again
+//! with growing waits while the receiver is unreachable or answers with a
+//! server error, 408 or 429. Every attempt is counted in the register, with
+//! the last error, so `GET /v1/batches/{id}` shows whether it arrived.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::register::Register;
+
+/// How a callback is retried.
+#[derive(Debug, Clone, Copy)]
+pub struct Retry {
+    /// Attempts in all.
+    pub attempts: u32,
+    /// The wait after the first failure; each later wait doubles it.
+    pub first_wait: Duration,
+    /// The longest an attempt may take.
+    pub timeout: Duration,
+}
+
+impl Default for Retry {
+    /// Six attempts over about a minute (waits of 2, 4, 8, 16 and 32 s).
+    fn default() -> Self {
+        Self {
+            attempts: 6,
+            first_wait: Duration::from_secs(2),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Whether `url` can be called back: absolute `http` or `https`, with a
+/// host, and no credentials in it.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let parsed: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| format!("not a URL ({e}); give an absolute http or https URL"))?;
+    match parsed.scheme_str() {
+        Some("http" | "https") => {}
+        _ => return Err("the callback must be an http or https URL".into()),
+    }
+    match parsed.authority() {
+        None => Err("the callback URL has no host".into()),
+        Some(a) if a.as_str().contains('@') => {
+            Err("the callback URL must not carry credentials".into())
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// What one attempt gave.
+enum Attempt {
+    Delivered,
+    /// Worth trying again.
+    Retry(String),
+    /// The receiver refused it: trying again would not help.
+    Refused(String),
+}
+
+fn attempt(agent: &ureq::Agent, url: &str, id: &str, n: u32, body: &str) -> Attempt {
+    let response = agent
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("Docket-Batch", id)
+        .header("Docket-Delivery-Attempt", n.to_string())
+        .send(body);
+    match response {
+        Ok(r) if r.status().is_success() => Attempt::Delivered,
+        Ok(r) => {
+            let code = r.status().as_u16();
+            let why = format!("the receiver answered {}", r.status());
+            if code >= 500 || code == 408 || code == 429 {
+                Attempt::Retry(why)
+            } else {
+                Attempt::Refused(why)
+            }
+        }
+        Err(e) => Attempt::Retry(format!("could not reach the receiver: {e}")),
+    }
+}
+
+/// The body sent: the batch's status without its per-case records (which
+/// can be many; `GET /v1/batches/{id}` has them), with links to its files.
+pub fn payload(status: &super::BatchStatus) -> Value {
+    let id = &status.id;
+    let mut links = json!({ "self": format!("/v1/batches/{id}") });
+    if status.status == "done" {
+        for name in super::OUTPUTS {
+            links[*name] = Value::from(format!("/v1/batches/{id}/{name}"));
+        }
+    }
+    json!({
+        "id": id,
+        "status": status.status,
+        "total": status.total,
+        "done": status.done,
+        "failed": status.failed,
+        "error": status.error,
+        "links": links,
+    })
+}
+
+/// Calls `url` back for batch `id` with `body`, retrying as `retry` says,
+/// and records each attempt in `register`. Blocks until it is delivered or
+/// given up.
+pub fn deliver(register: &Register, id: &str, url: &str, body: &Value, retry: Retry) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(retry.timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .build()
+        .into();
+    let body = body.to_string();
+    let already = register
+        .batch(id)
+        .ok()
+        .and_then(|b| b.callback)
+        .map_or(0, |c| c.attempts);
+    let mut wait = retry.first_wait;
+    for n in already + 1..=retry.attempts {
+        let outcome = attempt(&agent, url, id, n, &body);
+        let record = match &outcome {
+            Attempt::Delivered => Ok(()),
+            Attempt::Retry(why) | Attempt::Refused(why) => Err(why.as_str()),
+        };
+        if let Err(e) = register.record_callback(id, record) {
+            tracing::error!(batch = %id, error = %e, "could not record a callback attempt");
+        }
+        match outcome {
+            Attempt::Delivered => {
+                tracing::info!(batch = %id, attempt = n, "callback delivered");
+                return;
+            }
+            Attempt::Refused(why) => {
+                tracing::warn!(batch = %id, attempt = n, %why, "callback refused; not retried");
+                return;
+            }
+            Attempt::Retry(why) => {
+                tracing::warn!(batch = %id, attempt = n, %why, "callback failed");
+                if n < retry.attempts {
+                    std::thread::sleep(wait);
+                    wait = wait.saturating_mul(2);
+                }
+            }
+        }
+    }
+    tracing::error!(batch = %id, "callback given up after {} attempts", retry.attempts);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_urls_are_called_back() {
+        assert!(check_url("https://case-tool.example/batches/done").is_ok());
+        assert!(check_url("http://127.0.0.1:9000/hook").is_ok());
+        assert!(check_url("ftp://example.org/x").is_err());
+        assert!(check_url("/relative").is_err());
+        assert!(check_url("https://user:pw@example.org/").is_err());
+        assert!(check_url("not a url").is_err());
+    }
+}
