@@ -172,6 +172,10 @@ pub struct RenderArgs {
     /// Where to write the PDF.
     #[arg(long, short)]
     pub output: PathBuf,
+    /// The register of issued documents, read for a court bundle's exhibits
+    /// and chronology.
+    #[arg(long, env = "DOCKET_DB", default_value = "docket.db")]
+    pub db: PathBuf,
 }
 
 /// `docket templates …`.
@@ -317,7 +321,37 @@ fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
         recipient: args.recipient,
         case: &case,
     };
-    let rendered = match docket.render(&request) {
+    // A court bundle takes its exhibits and chronology from the register.
+    let as_of = args
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let needs_register = docket
+        .templates()
+        .select(&args.kind, args.version.as_deref(), as_of)
+        .ok()
+        .filter(|v| crate::bundle::needs_register(&v.entry.sections));
+    let result = match needs_register {
+        None => docket.render(&request),
+        Some(version) => {
+            let register = crate::register::Register::open(&args.db)
+                .map_err(|e| fail(format!("{}: {e}", args.db.display())))?;
+            docket.check(&request).and_then(|_| {
+                match crate::bundle::gather(&docket, &register, &case, version.meta.edition) {
+                    Ok(evidence) => {
+                        for w in &evidence.figures.warnings {
+                            eprintln!("warning [{}]: {}", w.rule, w.detail);
+                        }
+                        docket.render_evidenced(&request, Some(&evidence))
+                    }
+                    Err(crate::bundle::BundleError::Refused(p)) => {
+                        Err(DocumentError::Invalid(crate::case::Problems(p)))
+                    }
+                    Err(e) => Err(DocumentError::NeedsRegister(e.to_string())),
+                }
+            })
+        }
+    };
+    let rendered = match result {
         Ok(r) => r,
         Err(DocumentError::Invalid(problems)) => {
             eprintln!("error: the case data is not valid for {}:", args.kind);
@@ -327,7 +361,10 @@ fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
                 } else {
                     &p.pointer
                 };
-                eprintln!("  {at}: {}", p.detail);
+                match &p.rule {
+                    Some(rule) => eprintln!("  {at}: {} [{rule}]", p.detail),
+                    None => eprintln!("  {at}: {}", p.detail),
+                }
             }
             return Err(EXIT_REFUSED);
         }

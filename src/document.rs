@@ -27,6 +27,10 @@ pub enum DocumentError {
     /// Typst failed: a template defect.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// The document is made with the register's evidence (a court bundle),
+    /// and none was given: a defect in the caller.
+    #[error("{0} is made with the register of issued documents, and none was given")]
+    NeedsRegister(String),
 }
 
 /// What to render.
@@ -158,6 +162,26 @@ struct Figures {
     /// The thresholds and periods of the edition's rules, for letters that
     /// explain them.
     rules: rules::RuleFacts,
+    /// For a prosecution: the offence in words and the register extract of
+    /// its period.
+    court: Option<CourtFigures>,
+    /// For a prosecution bundle: what the register adds (exhibits,
+    /// chronology, warnings).
+    bundle: Option<crate::bundle::BundleFigures>,
+}
+
+/// The offence charged and the register for its period.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+struct CourtFigures {
+    /// e.g. `section 444(1A) of the Education Act 1996`.
+    section: &'static str,
+    /// What the offence is, in plain terms.
+    offence: &'static str,
+    /// The register for the offence period, session by session.
+    register: rules::court::RegisterExtract,
+    /// The child's age on the first and last day of the period.
+    age_from: Option<u32>,
+    age_to: Option<u32>,
 }
 
 /// One register mark with the meaning of its code.
@@ -269,17 +293,31 @@ impl Docket {
     /// Checks the case for `request` and fills the template, giving the
     /// version, the Typst markup and the PDF metadata, without typesetting.
     pub fn prepare(&self, request: &Request<'_>) -> Result<Prepared, DocumentError> {
-        self.prepare_with(request, true)
+        self.prepare_with(request, true, None)
     }
 
     /// Checks the case for `request` against the schema and every rule, as
     /// [`Docket::prepare`] does, without filling the template (its `markup`
     /// is empty): the cheap check made before a number is reserved.
     pub fn check(&self, request: &Request<'_>) -> Result<Prepared, DocumentError> {
-        self.prepare_with(request, false)
+        self.prepare_with(request, false, None)
     }
 
-    fn prepare_with(&self, request: &Request<'_>, fill: bool) -> Result<Prepared, DocumentError> {
+    /// [`Docket::prepare`] with the register's evidence for a court bundle.
+    pub fn prepare_evidenced(
+        &self,
+        request: &Request<'_>,
+        evidence: Option<&crate::bundle::Evidence>,
+    ) -> Result<Prepared, DocumentError> {
+        self.prepare_with(request, true, evidence)
+    }
+
+    fn prepare_with(
+        &self,
+        request: &Request<'_>,
+        fill: bool,
+        evidence: Option<&crate::bundle::Evidence>,
+    ) -> Result<Prepared, DocumentError> {
         let as_of = request
             .as_of
             .unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -292,7 +330,15 @@ impl Docket {
         let edition = version.meta.edition;
         let copies = recipients(&case, request.recipient, entry.recipients)?;
         let mut base = figures(&case, edition);
+        base.bundle = evidence.map(|e| e.figures.clone());
         check_steps(&entry.sections, &base)?;
+        let court = rules::court::check_prosecution(&case, edition);
+        if !court.is_empty() {
+            return Err(Problems(court).into());
+        }
+        if crate::bundle::needs_register(&entry.sections) && fill && evidence.is_none() {
+            return Err(DocumentError::NeedsRegister(version.id()));
+        }
         if entry.sections.iter().any(|s| s == "penalty") {
             if entry.recipients == Recipients::NoticedParents {
                 // Checked per copy below, each with its own notice.
@@ -360,6 +406,7 @@ impl Docket {
             date: case.date,
             keywords: provenance.keywords(),
             subject: format!("{} ({})", version.entry.title, version.id()),
+            attachments: evidence.is_some(),
         };
         Ok(Prepared {
             version,
@@ -381,12 +428,68 @@ impl Docket {
         Ok(crate::render::plain_text(&document))
     }
 
+    /// For a court bundle made from a version's sample (or an edit of it)
+    /// outside the service: the evidence of a scratch register seeded with
+    /// what the sample needs (`sample-register.json`). `None` for documents
+    /// that need no register.
+    pub fn sample_evidence(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<Option<crate::bundle::Evidence>, DocumentError> {
+        let as_of = request
+            .as_of
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
+        let version = self
+            .templates
+            .select(request.kind, request.version, as_of)?;
+        if !crate::bundle::needs_register(&version.entry.sections) {
+            return Ok(None);
+        }
+        self.check(request)?;
+        match crate::bundle::sample_evidence(self, &version, request.case) {
+            Ok(e) => Ok(Some(e)),
+            Err(crate::bundle::BundleError::Refused(p)) => Err(Problems(p).into()),
+            Err(e) => Err(DocumentError::NeedsRegister(format!(
+                "{}: {e}",
+                version.id()
+            ))),
+        }
+    }
+
+    /// [`Docket::text`] with the register's evidence.
+    pub fn text_evidenced(
+        &self,
+        request: &Request<'_>,
+        evidence: Option<&crate::bundle::Evidence>,
+    ) -> Result<String, DocumentError> {
+        let prepared = self.prepare_with(request, true, evidence)?;
+        let files = evidence.map(|e| e.files.as_slice()).unwrap_or_default();
+        let document = self.renderer.compile_with(
+            &prepared.version,
+            prepared.markup,
+            prepared.info.date,
+            files,
+        )?;
+        Ok(crate::render::plain_text(&document))
+    }
+
     /// Renders a document.
     pub fn render(&self, request: &Request<'_>) -> Result<Rendered, DocumentError> {
-        let prepared = self.prepare(request)?;
-        let pdf = self
-            .renderer
-            .render(&prepared.version, prepared.markup, &prepared.info)?;
+        self.render_evidenced(request, None)
+    }
+
+    /// Renders a document with the register's evidence (a court bundle's
+    /// exhibits and chronology; see [`crate::bundle::gather`]).
+    pub fn render_evidenced(
+        &self,
+        request: &Request<'_>,
+        evidence: Option<&crate::bundle::Evidence>,
+    ) -> Result<Rendered, DocumentError> {
+        let prepared = self.prepare_with(request, true, evidence)?;
+        let files = evidence.map(|e| e.files.as_slice()).unwrap_or_default();
+        let (pdf, _) =
+            self.renderer
+                .render_with(&prepared.version, prepared.markup, &prepared.info, files)?;
         let file_name = format!(
             "{}-{}.pdf",
             prepared.version.kind,
@@ -642,6 +745,22 @@ fn figures(case: &Case, edition: rules::Edition) -> Figures {
             steps::improvement_period(case.date, &closed)
         }),
         rules: rules::RuleFacts::of(edition),
+        court: case.prosecution.as_ref().map(|p| {
+            let (section, offence) = rules::court::offence_words(p.offence);
+            let marks = case
+                .attendance
+                .as_ref()
+                .map(|a| a.sessions.as_slice())
+                .unwrap_or_default();
+            CourtFigures {
+                section,
+                offence,
+                register: rules::court::register_extract(marks, p.offence_from, p.offence_to),
+                age_from: rules::age_on(case.pupil.date_of_birth, p.offence_from),
+                age_to: rules::age_on(case.pupil.date_of_birth, p.offence_to),
+            }
+        }),
+        bundle: None,
     }
 }
 

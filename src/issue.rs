@@ -27,6 +27,18 @@ pub enum IssueError {
     Register(#[from] RegisterError),
 }
 
+impl From<crate::bundle::BundleError> for IssueError {
+    fn from(e: crate::bundle::BundleError) -> Self {
+        match e {
+            crate::bundle::BundleError::Refused(p) => {
+                Self::Document(DocumentError::Invalid(crate::case::Problems(p)))
+            }
+            crate::bundle::BundleError::Register(r) => Self::Register(r),
+            crate::bundle::BundleError::Pdf(why) => Self::Register(RegisterError::Corrupt(why)),
+        }
+    }
+}
+
 /// What to issue.
 #[derive(Debug, Clone)]
 pub struct IssueRequest<'a> {
@@ -62,6 +74,8 @@ pub struct IssuedCopy {
     pub pdf: Vec<u8>,
     /// `kind@version`.
     pub template: String,
+    /// Weaker gaps the bundle's rules found (court bundles only).
+    pub warnings: Vec<crate::bundle::Warning>,
 }
 
 fn field<'a>(v: &'a Value, pointer: &str) -> &'a str {
@@ -119,6 +133,17 @@ pub fn issue(
             Some(i) => vec![Some(i)],
             None => copies(&case, version.entry.recipients),
         };
+        // A court bundle is made with the register's evidence.
+        let evidence = if crate::bundle::needs_register(&version.entry.sections) {
+            Some(crate::bundle::gather(
+                docket,
+                register,
+                &case,
+                version.meta.edition,
+            )?)
+        } else {
+            None
+        };
         let mut out = Vec::new();
         for (k, recipient) in recipients.iter().enumerate() {
             let reference = if penalty {
@@ -128,13 +153,16 @@ pub fn issue(
                 reserved.push(r.clone());
                 r
             };
-            let rendered = docket.render(&Request {
-                kind: request.kind,
-                version: pinned,
-                as_of: request.as_of,
-                recipient: *recipient,
-                case: &case,
-            })?;
+            let rendered = docket.render_evidenced(
+                &Request {
+                    kind: request.kind,
+                    version: pinned,
+                    as_of: request.as_of,
+                    recipient: *recipient,
+                    case: &case,
+                },
+                evidence.as_ref(),
+            )?;
             let (name, postcode) = match recipient {
                 Some(i) => {
                     let p = &case["parents"][*i];
@@ -178,6 +206,10 @@ pub fn issue(
                 issued_on,
                 served_on: recipient.and(add_working_days(issued_on, DEEMED_SERVICE_WORKING_DAYS)),
                 pdf: &rendered.pdf,
+                warnings: &evidence
+                    .as_ref()
+                    .map(|e| e.figures.warnings.clone())
+                    .unwrap_or_default(),
                 requested_by: request.requested_by,
                 batch: request.batch,
             })?;
@@ -188,6 +220,10 @@ pub fn issue(
                 school: field(&case, "/school/name").to_owned(),
                 pdf: rendered.pdf,
                 template: version.id(),
+                warnings: evidence
+                    .as_ref()
+                    .map(|e| e.figures.warnings.clone())
+                    .unwrap_or_default(),
             });
         }
         Ok(out)

@@ -21,7 +21,9 @@
 //! - [`verify`]: reading a PDF's provenance back and checking its template.
 //! - [`register`]: the SQLite register of issued documents and notice numbers;
 //!   [`issue`]: issuing documents into it, one reference per mail piece;
-//!   [`batch`]: batches for the print room (print PDF, ZIP, manifest).
+//!   [`batch`]: batches for the print room (print PDF, ZIP, manifest);
+//!   [`bundle`]: what the register adds to a court bundle (exhibits,
+//!   chronology, refusals and warnings).
 //! - [`http`]: the HTTP API; [`cli`]: the command line.
 
 // The OpenAPI document is one `serde_json::json!` literal, deeper than the
@@ -29,6 +31,7 @@
 #![recursion_limit = "256"]
 
 pub mod batch;
+pub mod bundle;
 pub mod case;
 pub mod cli;
 pub mod document;

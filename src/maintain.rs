@@ -120,7 +120,10 @@ pub fn check_version(docket: &Docket, version: &Version) -> Vec<Finding> {
                 recipient: None,
                 case: &case,
             };
-            match docket.render(&request) {
+            match docket
+                .sample_evidence(&request)
+                .and_then(|e| docket.render_evidenced(&request, e.as_ref()))
+            {
                 Ok(_) => {}
                 Err(DocumentError::Invalid(problems)) => {
                     for p in problems.0 {
@@ -610,13 +613,15 @@ pub fn version_texts(
     let case_b = sample(&b)?;
     // The first copy only: every copy of a letter has the same wording.
     let text = |v: &Version, case: &Value| {
-        docket.text(&Request {
+        let request = Request {
             kind,
             version: Some(&v.version),
             as_of: None,
             recipient: first_recipient(v.entry.recipients, case),
             case,
-        })
+        };
+        let evidence = docket.sample_evidence(&request)?;
+        docket.text_evidenced(&request, evidence.as_ref())
     };
     let text_b = text(&b, &case_b)?;
     let text_a = match text(&a, &case_b) {

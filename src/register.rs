@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_register.sql"),
     include_str!("../migrations/0002_batch_cases.sql"),
     include_str!("../migrations/0003_batch_callbacks.sql"),
+    include_str!("../migrations/0004_document_warnings.sql"),
 ];
 
 /// What can go wrong with the register.
@@ -45,6 +46,9 @@ pub enum RegisterError {
     /// No such document.
     #[error("no issued document has reference {0}")]
     NotFound(String),
+    /// A stored document could not be read back.
+    #[error("a stored document could not be read: {0}")]
+    Corrupt(String),
     /// An event that does not fit the document's timeline.
     #[error("{0}")]
     Conflict(String),
@@ -101,6 +105,8 @@ pub struct NewDocument<'a> {
     pub served_on: Option<NaiveDate>,
     /// The PDF.
     pub pdf: &'a [u8],
+    /// Warnings it was issued with (court bundles).
+    pub warnings: &'a [crate::bundle::Warning],
     /// Who asked for it.
     pub requested_by: &'a str,
     /// The batch it belongs to, with its index there.
@@ -140,6 +146,8 @@ pub struct Issued {
     pub requested_by: String,
     /// The latest event: `issued`, `paid`, `withdrawn` or `prosecution-started`.
     pub status: String,
+    /// Warnings it was issued with (court bundles): `{rule, detail}`.
+    pub warnings: Vec<serde_json::Value>,
 }
 
 /// Something that happened to an issued document.
@@ -338,8 +346,8 @@ impl Register {
         tx.execute(
             "INSERT INTO documents (reference, kind, version, template_hash, docket_version, case_json, case_hash,
                 case_reference, pupil_upn, school, recipient_index, recipient_name, recipient_key, recipient_postcode,
-                issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+                issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index, warnings)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
             params![
                 doc.reference,
                 doc.kind,
@@ -363,6 +371,7 @@ impl Register {
                 created,
                 doc.batch.map(|(id, _)| id),
                 doc.batch.map(|(_, i)| i64::try_from(i).unwrap_or(-1)),
+                serde_json::to_string(doc.warnings).unwrap_or_else(|_| "[]".into()),
             ],
         )?;
         tx.execute(
@@ -399,7 +408,7 @@ impl Register {
 
     const ISSUED_COLUMNS: &str = "d.reference, d.kind, d.version, d.template_hash, d.case_hash, d.case_reference,
         d.pupil_upn, d.school, d.recipient_name, d.recipient_postcode, d.issued_on, d.served_on, d.pdf_sha256, d.requested_by,
-        (SELECT event FROM events e WHERE e.reference = d.reference ORDER BY e.id DESC LIMIT 1)";
+        (SELECT event FROM events e WHERE e.reference = d.reference ORDER BY e.id DESC LIMIT 1), d.warnings";
 
     fn issued_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Issued> {
         Ok(Issued {
@@ -418,6 +427,7 @@ impl Register {
             pdf_sha256: r.get(12)?,
             requested_by: r.get(13)?,
             status: r.get::<_, Option<String>>(14)?.unwrap_or_default(),
+            warnings: serde_json::from_str(&r.get::<_, String>(15)?).unwrap_or_default(),
         })
     }
 
@@ -826,6 +836,7 @@ mod tests {
             issued_on: d(2026, 11, 23),
             served_on: Some(d(2026, 11, 25)),
             pdf,
+            warnings: &[],
             requested_by: "test",
             batch: None,
         }

@@ -592,6 +592,7 @@ fn check_rules(case: &Case) -> Vec<Problem> {
         push("/meeting/date", e.to_string());
     }
     check_steps(case, &mut problems, &mut refusals);
+    check_court(case, &mut problems, &mut refusals);
     problems.extend(refusals);
     problems
 }
@@ -824,6 +825,146 @@ fn check_steps(case: &Case, problems: &mut Vec<Problem>, refusals: &mut Vec<Prob
                 "s444.compulsory-school-age",
                 "the pupil was not of compulsory school age throughout the period under investigation, so no offence under section 444 was committed in all of it; shorten the period",
             ));
+        }
+    }
+}
+
+/// The court documents' own checks on the case alone (those that need the
+/// register or the edition are made when the bundle is put together).
+fn check_court(case: &Case, problems: &mut Vec<Problem>, refusals: &mut Vec<Problem>) {
+    let date = case.date;
+    let dob = case.pupil.date_of_birth;
+    let mut push = |pointer: &str, detail: String| problems.push(Problem::new(pointer, detail));
+    if let Some(p) = &case.prosecution {
+        if p.offence_from > p.offence_to {
+            push(
+                "/prosecution/offence_to",
+                format!(
+                    "is before the start of the period ({})",
+                    iso(p.offence_from)
+                ),
+            );
+        }
+        if p.offence_to > date {
+            push(
+                "/prosecution/offence_to",
+                format!("is after the bundle's date ({})", iso(date)),
+            );
+        }
+        if p.defendant >= case.parents.len() {
+            push(
+                "/prosecution/defendant",
+                format!(
+                    "parent {} does not exist: the case lists {} parent(s) or carer(s), numbered from 0",
+                    p.defendant,
+                    case.parents.len()
+                ),
+            );
+        }
+        for (i, e) in p.chronology.iter().enumerate() {
+            if e.date > date {
+                push(
+                    &format!("/prosecution/chronology/{i}/date"),
+                    format!(
+                        "is after the bundle's date ({}); the chronology records what has happened",
+                        iso(date)
+                    ),
+                );
+            }
+        }
+        if let Some(iv) = &p.interview {
+            if iv.outcome == super::InterviewOutcome::Attended && iv.held_on.is_none() {
+                push(
+                    "/prosecution/interview/held_on",
+                    "is required when the parent attended the interview".into(),
+                );
+            }
+            if iv.outcome == super::InterviewOutcome::Attended && iv.record.is_empty() {
+                push("/prosecution/interview/record", "is required when the parent attended the interview: it is produced as an exhibit".into());
+            }
+            if iv.offered_on > date {
+                push(
+                    "/prosecution/interview/offered_on",
+                    format!("is after the bundle's date ({})", iso(date)),
+                );
+            }
+        }
+        if !(rules::compulsory_school_age(dob, p.offence_from)
+            && rules::compulsory_school_age(dob, p.offence_to))
+        {
+            refusals.push(Problem::refusal(
+                "/prosecution/offence_from",
+                "s444.compulsory-school-age",
+                "the child was not of compulsory school age throughout the offence period, so no offence under section 444 was committed in all of it; shorten the period",
+            ));
+        }
+        match &p.eso_considered {
+            None => refusals.push(Problem::refusal(
+                "/prosecution/eso_considered",
+                "s447.eso-considered",
+                "before prosecuting, the local authority must consider applying for an education supervision order (section 447(1) Education Act 1996): record when, by whom and why prosecution was chosen",
+            )),
+            Some(e) if e.on > date => push(
+                "/prosecution/eso_considered/on",
+                format!("is after the bundle's date ({})", iso(date)),
+            ),
+            Some(_) => {}
+        }
+        let marks = case
+            .attendance
+            .iter()
+            .flat_map(|a| &a.sessions)
+            .filter(|m| m.date >= p.offence_from && m.date <= p.offence_to)
+            .count();
+        if marks == 0 {
+            refusals.push(Problem::refusal(
+                "/attendance/sessions",
+                "s444.register-data",
+                "the certificate of attendance needs the register's marks, session by session, for the offence period; none are given for it",
+            ));
+        }
+    }
+    if let Some(e) = &case.eso {
+        if e.looked_after {
+            refusals.push(Problem::refusal(
+                "/eso/looked_after",
+                "eso.looked-after",
+                "an education supervision order cannot be made for a child who is being looked after by a local authority (section 36(6) Children Act 1989)",
+            ));
+        }
+        if !rules::compulsory_school_age(dob, date) {
+            refusals.push(Problem::refusal(
+                "/pupil/date_of_birth",
+                "eso.compulsory-school-age",
+                "an education supervision order can only be made for a child of compulsory school age (section 36(3) Children Act 1989)",
+            ));
+        }
+        if e.duration_months > rules::court::ESO_FIRST_ORDER_MONTHS {
+            refusals.push(Problem::refusal(
+                "/eso/duration_months",
+                "eso.duration",
+                format!(
+                    "a first education supervision order lasts {} months at most (Children Act 1989 Schedule 3 paragraph 15); it can be extended later",
+                    rules::court::ESO_FIRST_ORDER_MONTHS
+                ),
+            ));
+        }
+        if e.social_care.on > date {
+            push(
+                "/eso/social_care/on",
+                format!("is after the statement's date ({})", iso(date)),
+            );
+        }
+        for (i, step) in e.support.iter().enumerate() {
+            if step.date > date {
+                push(
+                    &format!("/eso/support/{i}/date"),
+                    format!(
+                        "is after the statement's date ({}); it records support already tried",
+                        iso(date)
+                    ),
+                );
+            }
         }
     }
 }

@@ -413,16 +413,34 @@ async fn render_document(
     if always || query.issue == Some(true) {
         return register::issue(&state, kind, query, &headers, case).await;
     }
-    let rendered = state
+    let register = Arc::clone(&state.register);
+    let (rendered, warnings) = state
         .pool
-        .run(move || {
-            docket.render(&Request {
+        .run(move || -> Result<_, ApiError> {
+            let request = Request {
                 kind: &kind,
                 version: query.version.as_deref(),
                 as_of: query.as_of,
                 recipient: query.recipient,
                 case: &case,
-            })
+            };
+            // A court bundle: first the case's own checks, then the
+            // register's evidence (exhibits, chronology), then the render.
+            let as_of = query
+                .as_of
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
+            let version = docket
+                .templates()
+                .select(&kind, query.version.as_deref(), as_of)
+                .map_err(crate::document::DocumentError::from)?;
+            if crate::bundle::needs_register(&version.entry.sections) {
+                docket.check(&request)?;
+                let evidence =
+                    crate::bundle::gather(&docket, &register, &case, version.meta.edition)?;
+                let rendered = docket.render_evidenced(&request, Some(&evidence))?;
+                return Ok((rendered, evidence.figures.warnings));
+            }
+            Ok((docket.render(&request)?, Vec::new()))
         })
         .await??;
     let disposition = format!("inline; filename=\"{}\"", rendered.file_name);
@@ -442,6 +460,9 @@ async fn render_document(
         HeaderName::from_static("docket-copies"),
         HeaderValue::from(rendered.copies),
     );
+    if let Some(v) = warnings_header(&warnings) {
+        h.insert(HeaderName::from_static("docket-warnings"), v);
+    }
     let p = &rendered.provenance;
     for (name, value) in [
         ("docket-template-hash", &p.template_hash),
@@ -453,6 +474,16 @@ async fn render_document(
         }
     }
     Ok(response)
+}
+
+/// `Docket-Warnings`: the rules of a court bundle's weaker gaps, comma
+/// separated (the details are in the register's status of an issued bundle).
+fn warnings_header(warnings: &[crate::bundle::Warning]) -> Option<HeaderValue> {
+    if warnings.is_empty() {
+        return None;
+    }
+    let rules: Vec<&str> = warnings.iter().map(|w| w.rule).collect();
+    HeaderValue::from_str(&rules.join(", ")).ok()
 }
 
 fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -96,6 +96,17 @@ impl From<DocumentError> for ApiError {
             ) => Self::NotFound(e.to_string()),
             DocumentError::Template(e) => Self::internal(&e),
             DocumentError::Render(e) => Self::internal(&e),
+            e @ DocumentError::NeedsRegister(_) => Self::internal(&e),
+        }
+    }
+}
+
+impl From<crate::bundle::BundleError> for ApiError {
+    fn from(e: crate::bundle::BundleError) -> Self {
+        match e {
+            crate::bundle::BundleError::Refused(problems) => Self::Invalid(problems),
+            crate::bundle::BundleError::Register(r) => r.into(),
+            other => Self::internal(&other),
         }
     }
 }

@@ -96,6 +96,9 @@ pub(super) async fn issue(
             if let Ok(v) = HeaderValue::from_str(&one.template) {
                 h.insert(HeaderName::from_static("docket-template"), v);
             }
+            if let Some(v) = super::warnings_header(&one.warnings) {
+                h.insert(HeaderName::from_static("docket-warnings"), v);
+            }
             r
         }
         many => (
@@ -201,6 +204,7 @@ pub(super) async fn status(
         "issued_on": issued.issued_on,
         "served_on": issued.served_on,
         "recipient": issued.recipient_name,
+        "warnings": issued.warnings,
         "timeline": timeline,
     }))
     .into_response())

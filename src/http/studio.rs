@@ -254,7 +254,14 @@ pub(super) async fn preview(
                 problems: Vec::new(),
                 faults: Vec::new(),
             };
-            match docket.prepare(&request) {
+            let evidence = docket.sample_evidence(&request);
+            let files = evidence
+                .as_ref()
+                .ok()
+                .and_then(|e| e.as_ref())
+                .map(|e| e.files.clone())
+                .unwrap_or_default();
+            match evidence.and_then(|e| docket.prepare_evidenced(&request, e.as_ref())) {
                 Err(DocumentError::Invalid(p)) => out.problems = p.0,
                 Err(DocumentError::Template(TemplateError::Fill {
                     template,
@@ -277,10 +284,11 @@ pub(super) async fn preview(
                     out.version = Some(prepared.version.id());
                     out.copies = prepared.copies;
                     let markup = prepared.markup.clone();
-                    match docket.renderer().compile(
+                    match docket.renderer().compile_with(
                         &prepared.version,
                         prepared.markup,
                         prepared.info.date,
+                        &files,
                     ) {
                         Ok(document) => {
                             let engine = base64::engine::general_purpose::STANDARD;
@@ -302,6 +310,12 @@ pub(super) async fn preview(
                                 })
                                 .collect();
                         }
+                        Err(e @ RenderError::Overlay(_)) => out.faults.push(TemplateFault {
+                            file: String::new(),
+                            line: 0,
+                            message: e.to_string(),
+                            excerpt: None,
+                        }),
                     }
                     crate::render::trim_cache();
                 }

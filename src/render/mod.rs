@@ -9,6 +9,7 @@
 //! stays flat over any number of renders.
 
 pub mod fonts;
+pub mod overlay;
 pub mod pool;
 pub mod world;
 
@@ -65,6 +66,9 @@ pub enum RenderError {
     /// Typst could not export the PDF.
     #[error("PDF export failed: {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Export(Vec<Diagnostic>),
+    /// A supplied PDF page could not be drawn onto the document.
+    #[error(transparent)]
+    Overlay(#[from] overlay::OverlayError),
 }
 
 /// How long the stages of one render took.
@@ -92,6 +96,9 @@ pub struct DocumentInfo {
     pub keywords: Vec<String>,
     /// Subject line, e.g. `absence-concern-letter@kpas-1`.
     pub subject: String,
+    /// Whether the document attaches files and places supplied PDF pages (a
+    /// court bundle): then PDF/A-3b, without the PDF/UA-1 claim.
+    pub attachments: bool,
 }
 
 /// The render engine: shared fonts and library, per-version parsed files.
@@ -157,10 +164,33 @@ impl Renderer {
         markup: String,
         info: &DocumentInfo,
     ) -> Result<(Vec<u8>, StageTimes), RenderError> {
+        self.render_with(version, markup, info, &[])
+    }
+
+    /// [`render_timed`](Self::render_timed), with files supplied to this
+    /// render only (see [`world::extra_files`]).
+    pub fn render_with(
+        &self,
+        version: &Version,
+        markup: String,
+        info: &DocumentInfo,
+        extra: &[(String, Vec<u8>)],
+    ) -> Result<(Vec<u8>, StageTimes), RenderError> {
         let start = Instant::now();
-        let compiled = self.compile(version, markup, info.date);
+        let files = self.files_for(version);
+        let extra_ids = world::extra_files(extra);
+        let mut world = self.world(&files, markup, info.date);
+        world.extra = &extra_ids;
+        let compiled = compile_in(&world);
+        drop(world);
         let compile = start.elapsed();
-        let result = compiled.and_then(|document| self.export(document, info));
+        let result = compiled.and_then(|document| {
+            // Pages of supplied PDFs the template reserved room for (a court
+            // bundle's exhibits), drawn on after export.
+            let overlays = overlay::requested(&document)?;
+            let pdf = self.export(document, info)?;
+            Ok(overlay::apply(&pdf, &overlays, extra, info.attachments)?)
+        });
         // Trim the cache after every compile, failed ones included.
         comemo::evict(CACHE_MAX_AGE);
         let times = StageTimes {
@@ -187,6 +217,21 @@ impl Renderer {
         compile_in(&world)
     }
 
+    /// Compiles with files supplied to this render only.
+    pub fn compile_with(
+        &self,
+        version: &Version,
+        markup: String,
+        date: NaiveDate,
+        extra: &[(String, Vec<u8>)],
+    ) -> Result<PagedDocument, RenderError> {
+        let files = self.files_for(version);
+        let extra = world::extra_files(extra);
+        let mut world = self.world(&files, markup, date);
+        world.extra = &extra;
+        compile_in(&world)
+    }
+
     /// Exports a compiled document with `info`.
     pub fn export(
         &self,
@@ -194,15 +239,24 @@ impl Renderer {
         info: &DocumentInfo,
     ) -> Result<Vec<u8>, RenderError> {
         stamp(&mut document, info);
-        let standards =
-            PdfStandards::new(&[PdfStandard::A_2b, PdfStandard::Ua_1]).map_err(|e| {
-                RenderError::Export(vec![Diagnostic {
-                    severity: "error",
-                    file: String::new(),
-                    line: 0,
-                    message: e.message().to_string(),
-                }])
-            })?;
+        // A court bundle is PDF/A-3b: it attaches its case data and its
+        // exhibits' original files (PDF/A-3 allows any attachment), and it
+        // draws the exhibits' pages on as they were issued, whose own tags
+        // cannot be carried over, so it does not claim PDF/UA. Everything
+        // else is PDF/A-2b and PDF/UA-1.
+        let claimed: &[PdfStandard] = if info.attachments {
+            &[PdfStandard::A_3b]
+        } else {
+            &[PdfStandard::A_2b, PdfStandard::Ua_1]
+        };
+        let standards = PdfStandards::new(claimed).map_err(|e| {
+            RenderError::Export(vec![Diagnostic {
+                severity: "error",
+                file: String::new(),
+                line: 0,
+                message: e.message().to_string(),
+            }])
+        })?;
         let options = PdfOptions {
             ident: Smart::Custom(info.ident.clone()),
             creator: Smart::Custom(Some(format!("docket {}", env!("CARGO_PKG_VERSION")))),
@@ -226,9 +280,13 @@ impl Renderer {
             main: Source::new(self.shared.main_id, markup),
             files,
             today: typst_date(date),
+            extra: &NO_FILES,
         }
     }
 }
+
+static NO_FILES: std::sync::LazyLock<HashMap<typst::syntax::FileId, typst::foundations::Bytes>> =
+    std::sync::LazyLock::new(HashMap::new);
 
 fn compile_in(world: &LetterWorld<'_>) -> Result<PagedDocument, RenderError> {
     let warned = typst::compile::<PagedDocument>(world);

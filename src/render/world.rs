@@ -67,6 +67,18 @@ pub struct LetterWorld<'a> {
     pub files: &'a VersionFiles,
     /// The document's own date, so `datetime.today()` never reads the clock.
     pub today: Datetime,
+    /// Files docket supplies to this render only (a court bundle's exhibits
+    /// and case data), at fixed paths.
+    pub extra: &'a HashMap<FileId, Bytes>,
+}
+
+/// Files for one render: virtual path → bytes. Paths must be fixed names
+/// (file ids are interned for the life of the process).
+pub fn extra_files(files: &[(String, Vec<u8>)]) -> HashMap<FileId, Bytes> {
+    files
+        .iter()
+        .filter_map(|(path, data)| Some((file_id(path)?, Bytes::new(data.clone()))))
+        .collect()
 }
 
 impl World for LetterWorld<'_> {
@@ -102,6 +114,7 @@ impl World for LetterWorld<'_> {
         self.files
             .bytes
             .get(&id)
+            .or_else(|| self.extra.get(&id))
             .cloned()
             .ok_or_else(|| not_found(id))
     }

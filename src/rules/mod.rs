@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod codes;
+pub mod court;
 pub mod penalty;
 pub mod reference;
 pub mod steps;

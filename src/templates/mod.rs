@@ -38,6 +38,9 @@ pub const TEMPLATE_FILE: &str = "template.typ.j2";
 pub const META_FILE: &str = "meta.toml";
 /// Name of the sample case in a version folder.
 pub const SAMPLE_FILE: &str = "sample.json";
+/// The documents a sample needs in the register (a court bundle's
+/// exhibits), issued into a scratch register before the sample renders.
+pub const SAMPLE_REGISTER_FILE: &str = "sample-register.json";
 /// Folder of shared layout versions, beside the kinds.
 pub const LAYOUT_DIR: &str = "_layout";
 
@@ -131,6 +134,9 @@ pub struct Version {
     pub entry: Arc<Entry>,
     /// Its sample case, as JSON text.
     pub sample: String,
+    /// What its sample needs in the register (`sample-register.json`), as
+    /// JSON text: a list of `{kind, version, recipient?, case, events?}`.
+    pub sample_register: Option<String>,
     /// Every file the Typst compile may read, by virtual path: the version's
     /// own files under `/` and the layout's under `/layout/`.
     pub files: Arc<BTreeMap<String, Vec<u8>>>,
@@ -598,6 +604,9 @@ fn load_version(
             format!("`{path}` would hide the shared layout; rename the folder"),
         ));
     }
+    let sample_register = own
+        .get(&format!("/{SAMPLE_REGISTER_FILE}"))
+        .map(|b| String::from_utf8_lossy(b).into_owned());
     let mut files = layout_files.clone();
     files.extend(own);
     let (content_hash, file_hashes) = content_hash(&meta, &files);
@@ -610,6 +619,7 @@ fn load_version(
         meta,
         entry: Arc::new(entry.clone()),
         sample,
+        sample_register,
         files: Arc::new(files),
         template_name,
     })
@@ -632,7 +642,9 @@ pub fn sha256(bytes: &[u8]) -> String {
 /// metadata (whose effective dates change when a successor is published) and
 /// its sample.
 fn outside_hash(path: &str) -> bool {
-    path == format!("/{META_FILE}") || path == format!("/{SAMPLE_FILE}")
+    path == format!("/{META_FILE}")
+        || path == format!("/{SAMPLE_FILE}")
+        || path == format!("/{SAMPLE_REGISTER_FILE}")
 }
 
 /// The content hash of a version and the hash of each file it covers. The
