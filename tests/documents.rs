@@ -24,12 +24,16 @@ fn long(d: NaiveDate) -> String {
 }
 
 async fn render_text(kind: &str, version: &str, case: &Value) -> String {
-    post_for_pdfs(&format!("/v1/documents/{kind}?version={version}"), case)
-        .await
-        .iter()
-        .map(|r| pdf_text(&r.body))
-        .collect::<Vec<_>>()
-        .join(" ")
+    post_for_pdfs_with(
+        router_for(kind, version),
+        &format!("/v1/documents/{kind}?version={version}"),
+        case,
+    )
+    .await
+    .iter()
+    .map(|r| pdf_text(&r.body))
+    .collect::<Vec<_>>()
+    .join(" ")
 }
 
 /// Posts a case that a rule must refuse; returns the problems' rules.
@@ -447,9 +451,12 @@ async fn copies_follow_the_catalogue() {
                 for v in doc["versions"].as_array().unwrap() {
                     let version = v["version"].as_str().unwrap();
                     let sample = sample_of(kind, version);
-                    let pdfs =
-                        post_for_pdfs(&format!("/v1/documents/{kind}?version={version}"), &sample)
-                            .await;
+                    let pdfs = post_for_pdfs_with(
+                        router_for(kind, version),
+                        &format!("/v1/documents/{kind}?version={version}"),
+                        &sample,
+                    )
+                    .await;
                     // A render is one PDF holding every copy; an issue gives
                     // one PDF per copy.
                     let copies: usize = match pdfs.as_slice() {

@@ -72,6 +72,8 @@ fn constrained(pointer: &str, value: &Value) -> bool {
             "/pathway",
             "/grounds",
             "/notice_number",
+            "/offence",
+            "/initials",
         ]
         .iter()
         .any(|suffix| pointer.ends_with(suffix))
@@ -158,15 +160,14 @@ fn contains_literally(haystack: &str, needle: &str) -> bool {
 }
 
 fn render(kind: &str, version: &str, case: &Value) -> Result<Vec<u8>, DocumentError> {
-    docket()
-        .render(&Request {
-            kind,
-            version: Some(version),
-            as_of: None,
-            recipient: None,
-            case,
-        })
-        .map(|r| r.pdf)
+    render_any(&Request {
+        kind,
+        version: Some(version),
+        as_of: None,
+        recipient: None,
+        case,
+    })
+    .map(|r| r.pdf)
 }
 
 /// Every hostile string in every free-text field of every sample prints

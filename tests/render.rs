@@ -12,7 +12,12 @@ use common::*;
 #[tokio::test]
 async fn every_sample_renders_with_its_names() {
     for (kind, version, sample) in samples() {
-        let pdfs = post_for_pdfs(&format!("/v1/documents/{kind}?version={version}"), &sample).await;
+        let pdfs = post_for_pdfs_with(
+            router_for(&kind, &version),
+            &format!("/v1/documents/{kind}?version={version}"),
+            &sample,
+        )
+        .await;
         let mut text = String::new();
         for reply in &pdfs {
             assert_eq!(reply.content_type(), "application/pdf");
@@ -77,19 +82,17 @@ async fn absence_concern_letter_prints_computed_figures() {
 async fn output_is_deterministic() {
     // Rendered directly: over HTTP a penalty notice is issued, and each
     // issue rightly gets a new number.
-    let docket = docket();
     for (kind, version, sample) in samples() {
         let render = || {
-            docket
-                .render(&docket::Request {
-                    kind: &kind,
-                    version: Some(&version),
-                    as_of: None,
-                    recipient: None,
-                    case: &sample,
-                })
-                .unwrap()
-                .pdf
+            render_any(&docket::Request {
+                kind: &kind,
+                version: Some(&version),
+                as_of: None,
+                recipient: None,
+                case: &sample,
+            })
+            .unwrap()
+            .pdf
         };
         assert!(
             render() == render(),

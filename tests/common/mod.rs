@@ -104,6 +104,39 @@ pub fn sample_of(kind: &str, version: &str) -> serde_json::Value {
     serde_json::from_str(&v.sample).expect("sample is JSON")
 }
 
+/// A router whose register holds what the sample of `kind@version` needs
+/// (a court bundle's exhibits, from its `sample-register.json`); the plain
+/// [`router`] for every other version.
+pub fn router_for(kind: &str, version: &str) -> Router {
+    let docket = docket();
+    let v = docket
+        .templates()
+        .select(kind, Some(version), chrono::NaiveDate::MIN)
+        .expect("version exists");
+    if v.sample_register.is_none() {
+        return router();
+    }
+    let register = Arc::new(docket::register::Register::in_memory().expect("register"));
+    docket::bundle::seed_sample(&docket, &register, &v).expect("sample register seeds");
+    app(
+        docket,
+        &ServeOptions {
+            register: Some(register),
+            ..ServeOptions::default()
+        },
+    )
+}
+
+/// Renders in-process as a maintainer's check does: a court bundle gets the
+/// evidence of a scratch register seeded with what its sample needs.
+pub fn render_any(
+    request: &docket::Request<'_>,
+) -> Result<docket::Rendered, docket::DocumentError> {
+    let docket = docket();
+    let evidence = docket.sample_evidence(request)?;
+    docket.render_evidenced(request, evidence.as_ref())
+}
+
 /// Every (kind, version, sample) in the template folder.
 pub fn samples() -> Vec<(String, String, serde_json::Value)> {
     let docket = docket();
