@@ -515,6 +515,33 @@ async fn a_bundle_is_refused_by_each_rule() {
                 .contains(&"bundle.exhibit-not-found".to_owned())
         );
 
+        // An exhibit about another pupil.
+        let other = sample_of("family-meeting-invitation", "kpas-1");
+        let copies = docket::issue::issue(
+            &docket(),
+            &register,
+            &docket::issue::IssueRequest {
+                kind: "family-meeting-invitation",
+                version: Some("kpas-1"),
+                as_of: None,
+                recipient: Some(0),
+                case: &other,
+                requested_by: "test",
+                batch: None,
+            },
+        )
+        .unwrap();
+        let mut case = sample.clone();
+        case["prosecution"]["exhibits"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"reference": copies[0].reference}));
+        assert!(
+            refused(&router, version, &case)
+                .await
+                .contains(&"bundle.exhibit-other-pupil".to_owned())
+        );
+
         // No record that an ESO was considered (s447).
         let mut case = sample.clone();
         case["prosecution"]

@@ -183,16 +183,17 @@ impl Parsed {
     }
 }
 
-/// Moves every indirect reference inside `object` up by `shift`.
-fn shift_references(object: &mut Object, shift: u32) {
+/// Points every indirect reference inside `object` at its new number, or
+/// replaces it with null when its object was left out.
+fn renumber(object: &mut Object, numbers: &std::collections::HashMap<u32, u32>) {
     match object {
-        Object::Reference(id) => id.0 += shift,
-        Object::Array(items) => items.iter_mut().for_each(|o| shift_references(o, shift)),
-        Object::Dictionary(d) => d.iter_mut().for_each(|(_, o)| shift_references(o, shift)),
-        Object::Stream(s) => s
-            .dict
-            .iter_mut()
-            .for_each(|(_, o)| shift_references(o, shift)),
+        Object::Reference(id) => match numbers.get(&id.0) {
+            Some(n) => *id = (*n, 0),
+            None => *object = Object::Null,
+        },
+        Object::Array(items) => items.iter_mut().for_each(|o| renumber(o, numbers)),
+        Object::Dictionary(d) => d.iter_mut().for_each(|(_, o)| renumber(o, numbers)),
+        Object::Stream(s) => s.dict.iter_mut().for_each(|(_, o)| renumber(o, numbers)),
         _ => {}
     }
 }
@@ -277,21 +278,28 @@ impl<W: Write> PrintWriter<W> {
             mut pages,
             media_box,
         } = parsed;
-        // Renumber from the next free number: every object and reference
-        // moves up by the same amount.
-        let shift = self.next_id - 1;
-        let mut max = 0;
-        let moved = |id: ObjectId| (id.0 + shift, id.1);
+        // Renumber densely from the next free number, in order: the print
+        // PDF's cross-reference table then has no gaps however sparse each
+        // document's numbering was. A reference to an object left out (the
+        // structure tree) becomes null.
+        let mut numbers: std::collections::HashMap<u32, u32> =
+            std::collections::HashMap::with_capacity(objects.len() + pages.len());
+        for id in objects
+            .iter()
+            .map(|(id, _)| id)
+            .chain(pages.iter().map(|(id, _)| id))
+        {
+            numbers.insert(id.0, self.next_id);
+            self.next_id += 1;
+        }
         for (id, object) in &mut objects {
-            *id = moved(*id);
-            max = max.max(id.0);
-            shift_references(object, shift);
+            *id = (numbers.get(&id.0).copied().unwrap_or(0), 0);
+            renumber(object, &numbers);
         }
         for (id, dict) in &mut pages {
-            *id = moved(*id);
-            max = max.max(id.0);
+            *id = (numbers.get(&id.0).copied().unwrap_or(0), 0);
             for (_, v) in dict.iter_mut() {
-                shift_references(v, shift);
+                renumber(v, &numbers);
             }
             dict.set("Parent", Object::Reference((PAGES, 0)));
         }
@@ -304,7 +312,6 @@ impl<W: Write> PrintWriter<W> {
                 .object(page.0, &Object::Dictionary(dict.clone()))?;
             self.kids.push(page.0);
         }
-        self.next_id = self.next_id.max(max + 1);
         if pages.len() % 2 == 1 {
             self.blank(media_box)?;
         }
@@ -415,17 +422,20 @@ impl<W: Write> PrintWriter<W> {
             }
         }
         let xref_at = self.sink.written;
-        let mut xref = format!("xref\n0 {size}\n0000000000 65535 f \n");
+        self.sink
+            .raw(format!("xref\n0 {size}\n0000000000 65535 f \n").as_bytes())?;
         for slot in offsets.iter().skip(1) {
             match slot {
-                Some(at) => xref.push_str(&format!("{at:010} 00000 n \n")),
-                None => xref.push_str("0000000000 65535 f \n"),
+                Some(at) => self.sink.raw(format!("{at:010} 00000 n \n").as_bytes())?,
+                None => self.sink.raw(b"0000000000 65535 f \n")?,
             }
         }
-        xref.push_str(&format!(
-            "trailer\n<< /Size {size} /Root {CATALOG} 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
-        ));
-        self.sink.raw(xref.as_bytes())?;
+        self.sink.raw(
+            format!(
+                "trailer\n<< /Size {size} /Root {CATALOG} 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
+            )
+            .as_bytes(),
+        )?;
         self.sink.out.flush()?;
         Ok(self.sink.out)
     }

@@ -282,8 +282,9 @@ pub fn document(store: &TemplateStore) -> Value {
                         }
                     },
                     "200": {
-                        "description": "The PDF (PDF/A-2b, PDF/UA-1).",
+                        "description": "The PDF (PDF/A-2b, PDF/UA-1; a prosecution bundle is PDF/A-3b with its case and exhibits attached).",
                         "headers": {
+                            "Docket-Warnings": text_header("A prosecution bundle's weaker gaps, by rule, comma separated (e.g. `bundle.no-notice-to-improve`)."),
                             "Docket-Template": text_header("`kind@version` of the template used."),
                             "Docket-Template-Hash": text_header("The content hash of that version."),
                             "Docket-Version": text_header("The docket release."),
