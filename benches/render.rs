@@ -100,6 +100,9 @@ struct Kind {
     sample: Value,
     /// The first copy's recipient (a letter to parents), or none.
     recipient: Option<usize>,
+    /// A court bundle's register evidence, gathered once from its sample's
+    /// scratch register (the varied cases keep the sample's pupil).
+    evidence: Option<docket::bundle::Evidence>,
 }
 
 fn render_one(docket: &Docket, k: &Kind, i: u64) -> usize {
@@ -111,7 +114,11 @@ fn render_one(docket: &Docket, k: &Kind, i: u64) -> usize {
         recipient: k.recipient,
         case: &case,
     };
-    docket.render(&request).expect("renders").pdf.len()
+    docket
+        .render_evidenced(&request, k.evidence.as_ref())
+        .expect("renders")
+        .pdf
+        .len()
 }
 
 fn main() {
@@ -125,11 +132,22 @@ fn main() {
         .filter_map(|(kind, versions)| {
             let v = versions.iter().rev().find(|v| !v.meta.draft)?;
             let sample: Value = serde_json::from_str(&v.sample).unwrap();
+            let recipient = docket::maintain::first_recipient(v.entry.recipients, &sample);
+            let evidence = docket
+                .sample_evidence(&Request {
+                    kind,
+                    version: Some(&v.version),
+                    as_of: None,
+                    recipient,
+                    case: &sample,
+                })
+                .expect("sample evidence");
             Some(Kind {
                 kind: kind.to_owned(),
                 version: v.version.clone(),
-                recipient: docket::maintain::first_recipient(v.entry.recipients, &sample),
+                recipient,
                 sample,
+                evidence,
             })
         })
         .collect();
@@ -165,11 +183,18 @@ fn main() {
                 case: &case,
             };
             let t0 = Instant::now();
-            let prepared = docket.prepare(&request).expect("valid");
+            let prepared = docket
+                .prepare_evidenced(&request, k.evidence.as_ref())
+                .expect("valid");
             let filled = t0.elapsed();
+            let files = k
+                .evidence
+                .as_ref()
+                .map(|e| e.files.as_slice())
+                .unwrap_or_default();
             let (_, times) = docket
                 .renderer()
-                .render_timed(&prepared.version, prepared.markup, &prepared.info)
+                .render_with(&prepared.version, prepared.markup, &prepared.info, files)
                 .expect("renders");
             total.push(t0.elapsed());
             fill.push(filled);
