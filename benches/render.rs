@@ -20,10 +20,6 @@ use std::time::{Duration, Instant};
 use docket::{Docket, Request};
 use serde_json::Value;
 
-// The allocator the `docket` binary uses, so the figures are the service's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const GIVEN: &[&str] = &[
     "Ellie", "Oliwia", "Mohammed", "Zoë", "Tomasz", "Amelia", "Nguyễn", "Oscar", "Ava", "Dafydd",
     "Isla", "Leo",

@@ -4,10 +4,6 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-// typst allocates heavily on every render thread (see Cargo.toml).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = docket::cli::Cli::parse();
     tracing_subscriber::fmt()
