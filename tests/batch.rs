@@ -399,7 +399,8 @@ async fn a_reprint_is_identical_after_a_new_version_is_published() {
         .to_str()
         .unwrap()
         .to_owned();
-    // A new version with other wording, in force from the day after.
+    // A new version with other wording, in force from a later date than
+    // any version published so far.
     let (name, draft) = docket::maintain::new_draft(&root, "penalty-notice").unwrap();
     let t = draft.join("template.typ.j2");
     let s = std::fs::read_to_string(&t).unwrap();
@@ -415,7 +416,7 @@ async fn a_reprint_is_identical_after_a_new_version_is_published() {
         &root,
         "penalty-notice",
         &name,
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2031, 1, 1).unwrap(),
     )
     .unwrap();
     let second = docket::http::app(
