@@ -32,6 +32,33 @@ pub enum BundleError {
     /// A stored PDF could not be read.
     #[error("an exhibit's PDF could not be read: {0}")]
     Pdf(String),
+    /// The document itself could not be made.
+    #[error(transparent)]
+    Document(#[from] crate::DocumentError),
+}
+
+/// Renders (without issuing) the document `request` asks for: a court
+/// bundle with `register`'s evidence, after the case's own checks; any other
+/// document as it is. Returns the PDF and the bundle's warnings.
+pub fn render(
+    docket: &crate::Docket,
+    register: &Register,
+    request: &crate::Request<'_>,
+) -> Result<(crate::Rendered, Vec<Warning>), BundleError> {
+    let as_of = request
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let version = docket
+        .templates()
+        .select(request.kind, request.version, as_of)
+        .map_err(crate::DocumentError::from)?;
+    if !needs_register(&version.entry.sections) {
+        return Ok((docket.render(request)?, Vec::new()));
+    }
+    docket.check(request)?;
+    let evidence = gather(docket, register, request.case, version.meta.edition)?;
+    let rendered = docket.render_evidenced(request, Some(&evidence))?;
+    Ok((rendered, evidence.figures.warnings))
 }
 
 /// The most exhibits one bundle may hold (each is a fixed file path in the

@@ -321,35 +321,33 @@ fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
         recipient: args.recipient,
         case: &case,
     };
-    // A court bundle takes its exhibits and chronology from the register.
+    // A court bundle takes its exhibits and chronology from the register,
+    // opened only then (a letter's proof never creates one).
     let as_of = args
         .as_of
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let needs_register = docket
         .templates()
         .select(&args.kind, args.version.as_deref(), as_of)
-        .ok()
-        .filter(|v| crate::bundle::needs_register(&v.entry.sections));
-    let result = match needs_register {
-        None => docket.render(&request),
-        Some(version) => {
-            let register = crate::register::Register::open(&args.db)
-                .map_err(|e| fail(format!("{}: {e}", args.db.display())))?;
-            docket.check(&request).and_then(|_| {
-                match crate::bundle::gather(&docket, &register, &case, version.meta.edition) {
-                    Ok(evidence) => {
-                        for w in &evidence.figures.warnings {
-                            eprintln!("warning [{}]: {}", w.rule, w.detail);
-                        }
-                        docket.render_evidenced(&request, Some(&evidence))
-                    }
-                    Err(crate::bundle::BundleError::Refused(p)) => {
-                        Err(DocumentError::Invalid(crate::case::Problems(p)))
-                    }
-                    Err(e) => Err(DocumentError::NeedsRegister(e.to_string())),
+        .is_ok_and(|v| crate::bundle::needs_register(&v.entry.sections));
+    let result = if needs_register {
+        let register = crate::register::Register::open(&args.db)
+            .map_err(|e| fail(format!("{}: {e}", args.db.display())))?;
+        match crate::bundle::render(&docket, &register, &request) {
+            Ok((rendered, warnings)) => {
+                for w in &warnings {
+                    eprintln!("warning [{}]: {}", w.rule, w.detail);
                 }
-            })
+                Ok(rendered)
+            }
+            Err(crate::bundle::BundleError::Refused(p)) => {
+                Err(DocumentError::Invalid(crate::case::Problems(p)))
+            }
+            Err(crate::bundle::BundleError::Document(d)) => Err(d),
+            Err(e) => return Err(fail(e)),
         }
+    } else {
+        docket.render(&request)
     };
     let rendered = match result {
         Ok(r) => r,

@@ -449,6 +449,7 @@ impl Docket {
         match crate::bundle::sample_evidence(self, &version, request.case) {
             Ok(e) => Ok(Some(e)),
             Err(crate::bundle::BundleError::Refused(p)) => Err(Problems(p).into()),
+            Err(crate::bundle::BundleError::Document(d)) => Err(d),
             Err(e) => Err(DocumentError::NeedsRegister(format!(
                 "{}: {e}",
                 version.id()

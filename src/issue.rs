@@ -34,6 +34,7 @@ impl From<crate::bundle::BundleError> for IssueError {
                 Self::Document(DocumentError::Invalid(crate::case::Problems(p)))
             }
             crate::bundle::BundleError::Register(r) => Self::Register(r),
+            crate::bundle::BundleError::Document(d) => Self::Document(d),
             crate::bundle::BundleError::Pdf(why) => Self::Register(RegisterError::Corrupt(why)),
         }
     }

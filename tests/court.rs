@@ -781,46 +781,31 @@ fn the_command_line_renders_a_bundle_from_the_register() {
         docket::bundle::seed_sample(&docket, &register, &v).unwrap();
     }
     let data = templates_dir().join("prosecution-bundle/kpas-1/sample.json");
+    let render = |db: &std::path::Path, out: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_docket"))
+            .arg("--templates")
+            .arg(templates_dir())
+            .args([
+                "render",
+                "prosecution-bundle",
+                "--version",
+                "kpas-1",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--db")
+            .arg(db)
+            .arg("-o")
+            .arg(out)
+            .output()
+            .unwrap()
+    };
     let out = dir.join("bundle.pdf");
-    let status = Command::new(env!("CARGO_BIN_EXE_docket"))
-        .arg("--templates")
-        .arg(templates_dir())
-        .args([
-            "render",
-            "prosecution-bundle",
-            "--version",
-            "kpas-1",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--db")
-        .arg(&db)
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    assert!(render(&db, &out).status.success());
     let text = pdf_text(&std::fs::read(&out).unwrap());
     assert!(text.contains("Certificate of attendance"));
     // Against an empty register, the exhibits are missing: refused.
-    let empty = dir.join("empty.db");
-    let output = Command::new(env!("CARGO_BIN_EXE_docket"))
-        .arg("--templates")
-        .arg(templates_dir())
-        .args([
-            "render",
-            "prosecution-bundle",
-            "--version",
-            "kpas-1",
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--db")
-        .arg(&empty)
-        .arg("-o")
-        .arg(dir.join("no.pdf"))
-        .output()
-        .unwrap();
+    let output = render(&dir.join("empty.db"), &dir.join("no.pdf"));
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("[bundle.exhibit-not-found]"));
 }

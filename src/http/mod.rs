@@ -424,23 +424,7 @@ async fn render_document(
                 recipient: query.recipient,
                 case: &case,
             };
-            // A court bundle: first the case's own checks, then the
-            // register's evidence (exhibits, chronology), then the render.
-            let as_of = query
-                .as_of
-                .unwrap_or_else(|| chrono::Local::now().date_naive());
-            let version = docket
-                .templates()
-                .select(&kind, query.version.as_deref(), as_of)
-                .map_err(crate::document::DocumentError::from)?;
-            if crate::bundle::needs_register(&version.entry.sections) {
-                docket.check(&request)?;
-                let evidence =
-                    crate::bundle::gather(&docket, &register, &case, version.meta.edition)?;
-                let rendered = docket.render_evidenced(&request, Some(&evidence))?;
-                return Ok((rendered, evidence.figures.warnings));
-            }
-            Ok((docket.render(&request)?, Vec::new()))
+            Ok(crate::bundle::render(&docket, &register, &request)?)
         })
         .await??;
     let disposition = format!("inline; filename=\"{}\"", rendered.file_name);

@@ -106,6 +106,7 @@ impl From<crate::bundle::BundleError> for ApiError {
         match e {
             crate::bundle::BundleError::Refused(problems) => Self::Invalid(problems),
             crate::bundle::BundleError::Register(r) => r.into(),
+            crate::bundle::BundleError::Document(d) => d.into(),
             other => Self::internal(&other),
         }
     }
