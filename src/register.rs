@@ -287,23 +287,20 @@ impl Register {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let year = on.year();
         let next: u32 = tx
-            .query_row(
-                "SELECT next FROM counters WHERE series = ?1 AND year = ?2",
-                params![series.code(), year],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT next FROM counters WHERE series = ?1 AND year = ?2")?
+            .query_row(params![series.code(), year], |r| r.get(0))
             .optional()?
             .unwrap_or(1);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO counters (series, year, next) VALUES (?1, ?2, ?3)
              ON CONFLICT (series, year) DO UPDATE SET next = excluded.next",
-            params![series.code(), year, next + 1],
-        )?;
+        )?
+        .execute(params![series.code(), year, next + 1])?;
         let reference = reference::format(series.code(), year, next);
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO numbers (reference, series, year, seq, status, reserved_at) VALUES (?1, ?2, ?3, ?4, 'reserved', ?5)",
-            params![reference, series.code(), year, next, now()],
-        )?;
+        )?
+        .execute(params![reference, series.code(), year, next, now()])?;
         tx.commit()?;
         Ok(reference)
     }
@@ -332,10 +329,11 @@ impl Register {
         let sha = crate::templates::sha256(doc.pdf);
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        let used = tx.execute(
-            "UPDATE numbers SET status = 'used' WHERE reference = ?1 AND status = 'reserved'",
-            params![doc.reference],
-        )?;
+        let used = tx
+            .prepare_cached(
+                "UPDATE numbers SET status = 'used' WHERE reference = ?1 AND status = 'reserved'",
+            )?
+            .execute(params![doc.reference])?;
         if used != 1 {
             return Err(RegisterError::Conflict(format!(
                 "{} is not a reserved reference",
@@ -343,12 +341,13 @@ impl Register {
             )));
         }
         let created = now();
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO documents (reference, kind, version, template_hash, docket_version, case_json, case_hash,
                 case_reference, pupil_upn, school, recipient_index, recipient_name, recipient_key, recipient_postcode,
                 issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index, warnings)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
-            params![
+        )?
+        .execute(params![
                 doc.reference,
                 doc.kind,
                 doc.version,
@@ -372,12 +371,11 @@ impl Register {
                 doc.batch.map(|(id, _)| id),
                 doc.batch.map(|(_, i)| i64::try_from(i).unwrap_or(-1)),
                 serde_json::to_string(doc.warnings).unwrap_or_else(|_| "[]".into()),
-            ],
-        )?;
-        tx.execute(
+        ])?;
+        tx.prepare_cached(
             "INSERT INTO events (reference, event, on_date, recorded_by, recorded_at) VALUES (?1, 'issued', ?2, ?3, ?4)",
-            params![doc.reference, doc.issued_on.to_string(), doc.requested_by, created],
-        )?;
+        )?
+        .execute(params![doc.reference, doc.issued_on.to_string(), doc.requested_by, created])?;
         tx.commit()?;
         Ok(())
     }
@@ -385,11 +383,8 @@ impl Register {
     /// The stored PDF of a document, byte for byte.
     pub fn pdf(&self, reference: &str) -> Result<Vec<u8>, RegisterError> {
         self.conn()
-            .query_row(
-                "SELECT pdf FROM documents WHERE reference = ?1",
-                params![reference],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT pdf FROM documents WHERE reference = ?1")?
+            .query_row(params![reference], |r| r.get(0))
             .optional()?
             .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))
     }
@@ -438,7 +433,8 @@ impl Register {
             Self::ISSUED_COLUMNS
         );
         self.conn()
-            .query_row(&sql, params![reference], Self::issued_row)
+            .prepare_cached(&sql)?
+            .query_row(params![reference], Self::issued_row)
             .optional()?
             .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))
     }
@@ -463,7 +459,7 @@ impl Register {
         recipient_name_key: &str,
     ) -> Result<Vec<PriorNotice>, RegisterError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare_cached(
             "SELECT d.reference, d.issued_on,
                     EXISTS (SELECT 1 FROM events e WHERE e.reference = d.reference AND e.event = 'withdrawn')
              FROM documents d
@@ -667,8 +663,8 @@ impl Register {
     /// One case of a batch, as posted (JSON text).
     pub fn batch_case(&self, batch: &str, index: usize) -> Result<String, RegisterError> {
         self.conn()
+            .prepare_cached("SELECT case_json FROM batch_cases WHERE batch_id = ?1 AND idx = ?2")?
             .query_row(
-                "SELECT case_json FROM batch_cases WHERE batch_id = ?1 AND idx = ?2",
                 params![batch, i64::try_from(index).unwrap_or(i64::MAX)],
                 |r| r.get(0),
             )
@@ -746,16 +742,17 @@ impl Register {
 
     /// Records the outcome of one case of a batch.
     pub fn add_batch_record(&self, batch: &str, record: &BatchRecord) -> Result<(), RegisterError> {
-        self.conn().execute(
-            "INSERT OR REPLACE INTO batch_records (batch_id, idx, status, reference, problem) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
+        self.conn()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO batch_records (batch_id, idx, status, reference, problem) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
                 batch,
                 i64::try_from(record.index).unwrap_or(i64::MAX),
                 record.status,
                 record.references.join(","),
                 record.problem
-            ],
-        )?;
+            ])?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@
 pub mod callback;
 pub mod csv;
 pub mod print;
+mod splice;
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -433,8 +434,8 @@ impl Batches {
                             }
                             Err(_) => Value::Null,
                         };
+                        // (Each render trims Typst's cache after its compile.)
                         let outcome = issue_case(index, &this, None);
-                        crate::render::trim_cache();
                         let record = match outcome {
                             Ok(copies) => BatchRecord {
                                 index,
@@ -559,10 +560,7 @@ impl Batches {
                             .register
                             .pdf(&issued.reference)
                             .map_err(BatchError::from)
-                            .and_then(|pdf| {
-                                let parsed = print::Parsed::new(&pdf)?;
-                                Ok((pdf, parsed))
-                            });
+                            .and_then(|pdf| Ok(print::Parsed::new(pdf)?));
                         if send.send((k, parsed)).is_err() {
                             break;
                         }
@@ -589,7 +587,7 @@ impl Batches {
                 for (k, parsed) in receive.iter() {
                     ready.insert(k, parsed);
                     while let Some(parsed) = ready.remove(&written) {
-                        let (pdf, parsed) = parsed?;
+                        let parsed = parsed?;
                         let issued = &pieces[written].1;
                         if options.separators && school != Some(issued.school.as_str()) {
                             school = Some(issued.school.as_str());
@@ -614,9 +612,9 @@ impl Batches {
                                 ],
                             )?;
                         }
-                        let (first, last) = printer.append_parsed(parsed)?;
                         zip.start_file(format!("{}.pdf", issued.reference), stored)?;
-                        zip.write_all(&pdf)?;
+                        zip.write_all(parsed.pdf())?;
+                        let (first, last) = printer.append_parsed(parsed)?;
                         writeln!(
                             manifest,
                             "{},{},{},{first},{last},issued",

@@ -8,6 +8,8 @@ use std::io::{self, Write};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::splice::{RefSite, Spliced, splice};
+
 /// Why the print PDF could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum PrintError {
@@ -32,6 +34,12 @@ impl<W: Write> Sink<W> {
         self.out.write_all(bytes)?;
         self.written += bytes.len() as u64;
         Ok(())
+    }
+
+    /// An object already written out, `N 0 obj` to `endobj`.
+    fn object_bytes(&mut self, id: u32, bytes: &[u8]) -> io::Result<()> {
+        self.offsets.push((id, self.written));
+        self.raw(bytes)
     }
 
     fn object(&mut self, id: u32, object: &Object) -> io::Result<()> {
@@ -104,20 +112,46 @@ fn serialize_dict(buf: &mut Vec<u8>, dict: &Dictionary) -> io::Result<()> {
 }
 
 /// One issued PDF read and reduced to what the print PDF needs: its pages
-/// (with inherited attributes made explicit) and the objects they use, less
-/// its catalogue, page tree, structure tree and metadata. Parsing is the
-/// costly part of appending, and needs no state, so batches do it on every
-/// core ahead of the writer.
+/// and the objects they use, less its catalogue, page tree, structure tree
+/// and metadata. Reading is the costly part of appending, and needs no
+/// state, so batches do it on every core ahead of the writer.
+///
+/// docket's own PDFs are read by [`splice`](super::splice): their objects
+/// are copied byte for byte with only the references renumbered. Any other
+/// PDF is parsed fully and re-serialised.
 #[derive(Debug)]
 pub struct Parsed {
-    objects: Vec<(ObjectId, Object)>,
-    pages: Vec<(ObjectId, Dictionary)>,
-    media_box: Option<Object>,
+    pdf: Vec<u8>,
+    form: Form,
+}
+
+#[derive(Debug)]
+enum Form {
+    Spliced(Spliced),
+    Objects {
+        objects: Vec<(ObjectId, Object)>,
+        pages: Vec<(ObjectId, Dictionary)>,
+        media_box: Option<Object>,
+    },
 }
 
 impl Parsed {
-    /// Parses one PDF.
-    pub fn new(pdf: &[u8]) -> Result<Self, PrintError> {
+    /// Reads one PDF.
+    pub fn new(pdf: Vec<u8>) -> Result<Self, PrintError> {
+        let form = match splice(&pdf) {
+            Some(spliced) => Form::Spliced(spliced),
+            None => Self::objects(&pdf)?,
+        };
+        Ok(Self { pdf, form })
+    }
+
+    /// The PDF as it was read.
+    pub fn pdf(&self) -> &[u8] {
+        &self.pdf
+    }
+
+    /// Parses a PDF fully (any layout lopdf reads).
+    fn objects(pdf: &[u8]) -> Result<Form, PrintError> {
         let mut doc = Document::load_mem(pdf)?;
         let pages: Vec<ObjectId> = doc.get_pages().into_values().collect();
         let mut media_box = None;
@@ -175,7 +209,7 @@ impl Parsed {
             .into_iter()
             .filter(|(id, o)| !skip(o) && !pages.contains(id))
             .collect();
-        Ok(Self {
+        Ok(Form::Objects {
             objects,
             pages: page_objects,
             media_box,
@@ -267,31 +301,103 @@ impl<W: Write> PrintWriter<W> {
     /// page (1-based) in the print PDF. A document with an odd number of
     /// pages is followed by a blank verso.
     pub fn append(&mut self, pdf: &[u8]) -> Result<(usize, usize), PrintError> {
-        self.append_parsed(Parsed::new(pdf)?)
+        self.append_parsed(Parsed::new(pdf.to_vec())?)
     }
 
-    /// Appends a PDF parsed beforehand (see [`Parsed::new`], which may run on
+    /// Appends a PDF read beforehand (see [`Parsed::new`], which may run on
     /// another thread).
     pub fn append_parsed(&mut self, parsed: Parsed) -> Result<(usize, usize), PrintError> {
-        let Parsed {
-            mut objects,
-            mut pages,
-            media_box,
-        } = parsed;
-        // Renumber densely from the next free number, in order: the print
-        // PDF's cross-reference table then has no gaps however sparse each
-        // document's numbering was. A reference to an object left out (the
-        // structure tree) becomes null.
-        let mut numbers: std::collections::HashMap<u32, u32> =
-            std::collections::HashMap::with_capacity(objects.len() + pages.len());
-        for id in objects
-            .iter()
-            .map(|(id, _)| id)
-            .chain(pages.iter().map(|(id, _)| id))
-        {
-            numbers.insert(id.0, self.next_id);
+        let Parsed { pdf, form } = parsed;
+        match form {
+            Form::Spliced(spliced) => self.append_spliced(&pdf, spliced),
+            Form::Objects {
+                objects,
+                pages,
+                media_box,
+            } => self.append_objects(objects, pages, media_box),
+        }
+    }
+
+    /// Numbers densely from the next free number, in order: the print PDF's
+    /// cross-reference table then has no gaps however sparse each
+    /// document's numbering was.
+    fn number(&mut self, ids: impl Iterator<Item = u32>) -> std::collections::HashMap<u32, u32> {
+        let mut numbers = std::collections::HashMap::with_capacity(ids.size_hint().0);
+        for id in ids {
+            numbers.insert(id, self.next_id);
             self.next_id += 1;
         }
+        numbers
+    }
+
+    fn append_spliced(&mut self, pdf: &[u8], s: Spliced) -> Result<(usize, usize), PrintError> {
+        let numbers = self.number(
+            s.objects
+                .iter()
+                .map(|p| p.id)
+                .chain(s.pages.iter().map(|p| p.id)),
+        );
+        // `pdf[range]` with each reference in it renumbered; one to an object
+        // left out (none is, but a dangling one may be) becomes null.
+        let copy = |buf: &mut Vec<u8>, range: std::ops::Range<usize>, refs: &[RefSite]| {
+            let mut at = range.start;
+            for r in refs {
+                buf.extend_from_slice(&pdf[at..r.span.start]);
+                match numbers.get(&r.target) {
+                    Some(n) => {
+                        let _ = write!(buf, "{n} 0 R");
+                    }
+                    None => buf.extend_from_slice(b"null"),
+                }
+                at = r.span.end;
+            }
+            buf.extend_from_slice(&pdf[at..range.end]);
+        };
+        let mut buf = Vec::with_capacity(64 * 1024);
+        for piece in &s.objects {
+            let id = numbers.get(&piece.id).copied().unwrap_or(0);
+            buf.clear();
+            writeln!(buf, "{id} 0 obj")?;
+            copy(&mut buf, piece.body.clone(), &piece.refs);
+            buf.extend_from_slice(b"\nendobj\n");
+            self.sink.object_bytes(id, &buf)?;
+        }
+        let first = self.kids.len() + 1;
+        for page in &s.pages {
+            let id = numbers.get(&page.id).copied().unwrap_or(0);
+            buf.clear();
+            write!(buf, "{id} 0 obj\n<<")?;
+            for entry in &page.entries {
+                buf.extend_from_slice(&pdf[entry.key.clone()]);
+                buf.push(b' ');
+                copy(&mut buf, entry.value.clone(), &entry.refs);
+            }
+            write!(buf, "/Parent {PAGES} 0 R>>\nendobj\n")?;
+            self.sink.object_bytes(id, &buf)?;
+            self.kids.push(id);
+        }
+        if s.pages.len() % 2 == 1 {
+            let media_box = s
+                .media_box
+                .map(|b| Object::Array(b.iter().map(|&v| Object::Real(v as f32)).collect()));
+            self.blank(media_box)?;
+        }
+        Ok((first, first + s.pages.len() - 1))
+    }
+
+    fn append_objects(
+        &mut self,
+        mut objects: Vec<(ObjectId, Object)>,
+        mut pages: Vec<(ObjectId, Dictionary)>,
+        media_box: Option<Object>,
+    ) -> Result<(usize, usize), PrintError> {
+        // A reference to an object left out (the structure tree) becomes null.
+        let numbers = self.number(
+            objects
+                .iter()
+                .map(|(id, _)| id.0)
+                .chain(pages.iter().map(|(id, _)| id.0)),
+        );
         for (id, object) in &mut objects {
             *id = (numbers.get(&id.0).copied().unwrap_or(0), 0);
             renumber(object, &numbers);
@@ -438,5 +544,145 @@ impl<W: Write> PrintWriter<W> {
         )?;
         self.sink.out.flush()?;
         Ok(self.sink.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Docket, Request};
+    use lopdf::dictionary;
+
+    /// A penalty notice rendered from its sample, as the register holds it.
+    fn notice(recipient: usize) -> Vec<u8> {
+        let docket = Docket::load(std::path::Path::new("letter-templates")).unwrap();
+        let text =
+            std::fs::read_to_string("letter-templates/penalty-notice/kpas-1/sample.json").unwrap();
+        let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+        docket
+            .render(&Request {
+                kind: "penalty-notice",
+                version: Some("kpas-1"),
+                as_of: None,
+                recipient: Some(recipient),
+                case: &case,
+            })
+            .unwrap()
+            .pdf
+    }
+
+    /// The print PDF of `pdfs`, each read by the fast reader or fully.
+    fn print(pdfs: &[Vec<u8>], fast: bool) -> Vec<u8> {
+        let mut writer = PrintWriter::new(Vec::new()).unwrap();
+        for pdf in pdfs {
+            let parsed = if fast {
+                Parsed::new(pdf.clone()).unwrap()
+            } else {
+                Parsed {
+                    form: Parsed::objects(pdf).unwrap(),
+                    pdf: pdf.clone(),
+                }
+            };
+            writer.append_parsed(parsed).unwrap();
+        }
+        writer.finish().unwrap()
+    }
+
+    #[test]
+    fn docket_pdfs_are_spliced_and_print_as_a_full_parse_does() {
+        let pdfs = vec![notice(0), notice(1)];
+        for pdf in &pdfs {
+            let parsed = Parsed::new(pdf.clone()).unwrap();
+            assert!(
+                matches!(parsed.form, Form::Spliced(_)),
+                "an issued PDF takes the fast path (has Typst's PDF layout changed?)"
+            );
+        }
+        let (fast, full) = (print(&pdfs, true), print(&pdfs, false));
+        let (fast, full) = (
+            Document::load_mem(&fast).unwrap(),
+            Document::load_mem(&full).unwrap(),
+        );
+        let pages = full.get_pages();
+        assert_eq!(fast.get_pages().len(), pages.len());
+        for (number, id) in pages {
+            let fast_id = fast.get_pages()[&number];
+            // The same drawing, with the same fonts, on the same page size.
+            assert_eq!(
+                fast.get_page_content(fast_id).unwrap(),
+                full.get_page_content(id).unwrap(),
+                "page {number}"
+            );
+            let fonts = |doc: &Document, page| -> Vec<Vec<u8>> {
+                doc.get_page_fonts(page)
+                    .unwrap()
+                    .values()
+                    .map(|f| f.get(b"BaseFont").unwrap().as_name().unwrap().to_vec())
+                    .collect()
+            };
+            assert_eq!(fonts(&fast, fast_id), fonts(&full, id), "page {number}");
+            assert_eq!(
+                fast.extract_text(&[number]).unwrap(),
+                full.extract_text(&[number]).unwrap(),
+                "page {number}"
+            );
+            let media = |doc: &Document, page| -> Vec<f32> {
+                doc.get_dictionary(page)
+                    .unwrap()
+                    .get(b"MediaBox")
+                    .unwrap()
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_float().unwrap())
+                    .collect()
+            };
+            assert_eq!(media(&fast, fast_id), media(&full, id), "page {number}");
+        }
+        // No structure tree or metadata is carried into the print file.
+        for (_, object) in fast.objects.iter() {
+            let kind = match object {
+                Object::Dictionary(d) => d.get(b"Type").and_then(Object::as_name).ok(),
+                Object::Stream(s) => s.dict.get(b"Type").and_then(Object::as_name).ok(),
+                _ => None,
+            };
+            assert!(
+                !matches!(kind, Some(b"StructElem" | b"StructTreeRoot" | b"Metadata")),
+                "{:?} carried over",
+                kind.map(String::from_utf8_lossy)
+            );
+        }
+    }
+
+    #[test]
+    fn other_pdfs_are_parsed_fully() {
+        // Attributes inherited from the page tree are not the plain layout.
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let content = doc.add_object(lopdf::Stream::new(Dictionary::new(), b"0 0 m".to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages, "Contents" => content,
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1,
+                "MediaBox" => vec![0.into(), 0.into(), 200.into(), 100.into()],
+                "Resources" => Dictionary::new(),
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let mut pdf = Vec::new();
+        doc.save_to(&mut pdf).unwrap();
+        let parsed = Parsed::new(pdf).unwrap();
+        assert!(matches!(parsed.form, Form::Objects { .. }));
+        // Its inherited media box is made the page's own, and it gets a blank verso.
+        let mut writer = PrintWriter::new(Vec::new()).unwrap();
+        assert_eq!(writer.append_parsed(parsed).unwrap(), (1, 1));
+        let out = Document::load_mem(&writer.finish().unwrap()).unwrap();
+        assert_eq!(out.get_pages().len(), 2);
+        let first = out.get_pages()[&1];
+        assert!(out.get_dictionary(first).unwrap().has(b"MediaBox"));
     }
 }
