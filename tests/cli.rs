@@ -139,6 +139,36 @@ fn batch_takes_a_csv_file() {
         2
     );
     assert!(out.join("print.pdf").exists() && out.join("documents.zip").exists());
+    // Run again into the same folder: the files are the new batch's, equal
+    // to the register's own copies.
+    let output = docket_cmd()
+        .arg("batch")
+        .arg(&csv)
+        .args(["--kind", "penalty-notice", "--db"])
+        .arg(&db)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let id = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("batch ")?.split(':').next())
+        .unwrap();
+    let kept = std::path::PathBuf::from(format!("{}-batches", db.display())).join(id);
+    for name in docket::batch::OUTPUTS {
+        assert_eq!(
+            std::fs::read(out.join(name)).unwrap(),
+            std::fs::read(kept.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let again = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
+    assert_ne!(
+        again, manifest,
+        "the second batch has its own notice numbers"
+    );
 
     let bad = temp("bad.csv");
     std::fs::write(&bad, "pupil.upn,pupil.shoe_size\nx,9\n").unwrap();
