@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_batch_cases.sql"),
     include_str!("../migrations/0003_batch_callbacks.sql"),
     include_str!("../migrations/0004_document_warnings.sql"),
+    include_str!("../migrations/0005_callback_given_up.sql"),
 ];
 
 /// What can go wrong with the register.
@@ -598,6 +599,8 @@ pub struct CallbackState {
     pub delivered_at: Option<String>,
     /// Why the last attempt failed, until one succeeds.
     pub last_error: Option<String>,
+    /// When it was given up (refused, or out of attempts), if it was.
+    pub given_up_at: Option<String>,
 }
 
 /// The outcome for one case of a batch.
@@ -677,7 +680,8 @@ impl Register {
         self.conn()
             .query_row(
                 "SELECT id, kind, request_json, status, total, requested_by, error,
-                        callback_url, callback_attempts, callback_delivered_at, callback_error
+                        callback_url, callback_attempts, callback_delivered_at, callback_error,
+                        callback_given_up_at
                  FROM batches WHERE id = ?1",
                 params![id],
                 |r| {
@@ -696,6 +700,7 @@ impl Register {
                                 attempts: u32::try_from(r.get::<_, i64>(8)?).unwrap_or(0),
                                 delivered_at: r.get(9)?,
                                 last_error: r.get(10)?,
+                                given_up_at: r.get(11)?,
                             }),
                             None => None,
                         },
@@ -738,6 +743,29 @@ impl Register {
             params![id, delivered, error],
         )?;
         Ok(())
+    }
+
+    /// Records that a batch's callback is given up: it is not tried again.
+    pub fn give_up_callback(&self, id: &str) -> Result<(), RegisterError> {
+        self.conn().execute(
+            "UPDATE batches SET callback_given_up_at = ?2 WHERE id = ?1",
+            params![id, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Finished batches whose callback a stop interrupted: neither delivered
+    /// nor given up. Their ids and URLs, oldest first.
+    pub fn pending_callbacks(&self) -> Result<Vec<(String, String)>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, callback_url FROM batches
+             WHERE status IN ('done', 'failed') AND callback_url IS NOT NULL
+               AND callback_delivered_at IS NULL AND callback_given_up_at IS NULL
+             ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Records the outcome of one case of a batch.

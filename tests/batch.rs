@@ -655,3 +655,144 @@ async fn a_csv_batch_has_school_separators_and_calls_back() {
     assert_eq!(reply.status, 422);
     assert_eq!(reply.json()["errors"][0]["pointer"], "/callback_url");
 }
+
+/// A callback cut off by a stop (its batch done, the callback neither
+/// delivered nor given up) is carried on at the next start, counting the
+/// attempts made before; one delivered, or given up, is not sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_callback_cut_off_by_a_stop_is_resumed_at_start() {
+    use std::sync::{Arc, Mutex};
+    let attempts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let hook = {
+        let attempts = Arc::clone(&attempts);
+        axum::Router::new()
+            .route(
+                "/hook",
+                axum::routing::post(move |headers: axum::http::HeaderMap| {
+                    let attempts = Arc::clone(&attempts);
+                    async move {
+                        let n = headers["docket-delivery-attempt"].to_str().unwrap();
+                        attempts.lock().unwrap().push(n.to_owned());
+                        axum::http::StatusCode::NO_CONTENT
+                    }
+                }),
+            )
+            .route(
+                "/refuse",
+                axum::routing::post(|| async { axum::http::StatusCode::BAD_REQUEST }),
+            )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+
+    let dir = std::env::temp_dir().join(format!("docket-callback-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("register.db");
+    // A start of the service on the register file.
+    let start = || {
+        docket::http::app(
+            docket(),
+            &docket::http::ServeOptions {
+                register: Some(Arc::new(docket::register::Register::open(&db).unwrap())),
+                batch_dir: Some(dir.join("batches")),
+                callback_retry: docket::batch::callback::Retry {
+                    attempts: 4,
+                    first_wait: Duration::from_millis(50),
+                    timeout: Duration::from_secs(5),
+                },
+                ..Default::default()
+            },
+        )
+    };
+    let delivered = |router: axum::Router, id: String| async move {
+        let begun = Instant::now();
+        loop {
+            let status = get_on(&router, &format!("/v1/batches/{id}")).await.json();
+            if !status["callback"]["delivered_at"].is_null() {
+                return status;
+            }
+            assert!(begun.elapsed() < Duration::from_secs(30), "{status}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+
+    let router = start();
+    let (cases, _) = cases(2);
+    let body = json!({
+        "kind": "penalty-notice",
+        "cases": cases,
+        "callback_url": format!("http://127.0.0.1:{port}/hook"),
+    });
+    let reply = post_raw(
+        router.clone(),
+        "/v1/batches",
+        "application/json",
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 202);
+    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(wait_done(&router, &id).await["status"], "done");
+    delivered(router.clone(), id.clone()).await;
+    drop(router);
+
+    // As the register stands when the service stopped after two failed
+    // attempts, waiting to try again.
+    let sql = rusqlite::Connection::open(&db).unwrap();
+    sql.execute(
+        "UPDATE batches SET callback_delivered_at = NULL, callback_attempts = 2,
+                callback_error = 'could not reach the receiver' WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    let router = start();
+    let status = delivered(router.clone(), id.clone()).await;
+    assert_eq!(status["callback"]["attempts"], 3, "{status}");
+    assert!(status["callback"]["last_error"].is_null(), "{status}");
+    assert_eq!(*attempts.lock().unwrap(), ["1", "3"]);
+    drop(router);
+
+    // Delivered: a later start sends nothing. Given up: likewise.
+    let _started = start();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sql.execute(
+        "UPDATE batches SET callback_delivered_at = NULL, callback_given_up_at = '2026-11-23T10:00:00Z'
+         WHERE id = ?1",
+        [&id],
+    )
+    .unwrap();
+    let router = start();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(*attempts.lock().unwrap(), ["1", "3"]);
+
+    // A receiver that refuses (400) is not tried again, and the batch says so.
+    let body = json!({
+        "kind": "penalty-notice",
+        "cases": cases,
+        "callback_url": format!("http://127.0.0.1:{port}/refuse"),
+    });
+    let reply = post_raw(
+        router.clone(),
+        "/v1/batches",
+        "application/json",
+        serde_json::to_vec(&body).unwrap(),
+    )
+    .await;
+    let refused = reply.json()["id"].as_str().unwrap().to_owned();
+    let begun = Instant::now();
+    let status = loop {
+        let status = get_on(&router, &format!("/v1/batches/{refused}"))
+            .await
+            .json();
+        if !status["callback"]["given_up_at"].is_null() {
+            break status;
+        }
+        assert!(begun.elapsed() < Duration::from_secs(30), "{status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(status["callback"]["attempts"], 1, "{status}");
+    assert!(status["callback"]["delivered_at"].is_null());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -105,7 +105,8 @@ pub fn payload(status: &super::BatchStatus) -> Value {
 
 /// Calls `url` back for batch `id` with `body`, retrying as `retry` says,
 /// and records each attempt in `register`. Blocks until it is delivered or
-/// given up.
+/// given up (which is recorded too). Attempts already counted, before a
+/// stop, count towards `retry.attempts`.
 pub fn deliver(register: &Register, id: &str, url: &str, body: &Value, retry: Retry) {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(retry.timeout))
@@ -137,6 +138,7 @@ pub fn deliver(register: &Register, id: &str, url: &str, body: &Value, retry: Re
             }
             Attempt::Refused(why) => {
                 tracing::warn!(batch = %id, attempt = n, %why, "callback refused; not retried");
+                give_up(register, id);
                 return;
             }
             Attempt::Retry(why) => {
@@ -149,6 +151,13 @@ pub fn deliver(register: &Register, id: &str, url: &str, body: &Value, retry: Re
         }
     }
     tracing::error!(batch = %id, "callback given up after {} attempts", retry.attempts);
+    give_up(register, id);
+}
+
+fn give_up(register: &Register, id: &str) {
+    if let Err(e) = register.give_up_callback(id) {
+        tracing::error!(batch = %id, error = %e, "could not record that the callback was given up");
+    }
 }
 
 #[cfg(test)]

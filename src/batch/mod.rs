@@ -312,6 +312,18 @@ impl Batches {
         result
     }
 
+    /// Carries on calling back a finished batch whose callback a stop
+    /// interrupted (see [`Register::pending_callbacks`]). Blocks until it is
+    /// delivered or given up.
+    pub fn resume_callback(&self, id: &str) -> Result<(), BatchError> {
+        let Some(callback) = self.register.batch(id)?.callback else {
+            return Ok(());
+        };
+        let body = callback::payload(&self.status(id)?);
+        callback::deliver(&self.register, id, &callback.url, &body, self.retry);
+        Ok(())
+    }
+
     fn run_inner(
         &self,
         docket: &Docket,

@@ -37,6 +37,16 @@ pub(super) fn spawn(state: &AppState, id: String) {
     });
 }
 
+/// Carries on with a finished batch's callback in the background.
+pub(super) fn spawn_callback(state: &AppState, id: String) {
+    let batches = state.batches.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = batches.resume_callback(&id) {
+            tracing::error!(batch = %id, error = %e, "a callback could not be resumed");
+        }
+    });
+}
+
 /// The options of a CSV upload, from the query string.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]

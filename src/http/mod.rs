@@ -181,11 +181,16 @@ pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
         dev: options.dev,
         maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
     };
-    // Batches a stop interrupted carry on from their recorded outcomes.
+    // Batches a stop interrupted carry on from their recorded outcomes, and
+    // callbacks it interrupted from their counted attempts.
     if tokio::runtime::Handle::try_current().is_ok() {
         for id in state.register.unfinished_batches().unwrap_or_default() {
             tracing::info!(batch = %id, "resuming a batch interrupted by a stop");
             batch::spawn(&state, id);
+        }
+        for (id, _) in state.register.pending_callbacks().unwrap_or_default() {
+            tracing::info!(batch = %id, "resuming a callback interrupted by a stop");
+            batch::spawn_callback(&state, id);
         }
     }
     Router::new()
