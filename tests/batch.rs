@@ -706,36 +706,44 @@ async fn a_callback_cut_off_by_a_stop_is_resumed_at_start() {
             },
         )
     };
-    let delivered = |router: axum::Router, id: String| async move {
+    // The batch's status once its callback has `field` (delivered_at,
+    // given_up_at).
+    let until = |router: axum::Router, id: String, field: &'static str| async move {
         let begun = Instant::now();
         loop {
             let status = get_on(&router, &format!("/v1/batches/{id}")).await.json();
-            if !status["callback"]["delivered_at"].is_null() {
+            if !status["callback"][field].is_null() {
                 return status;
             }
             assert!(begun.elapsed() < Duration::from_secs(30), "{status}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
+    let (cases, _) = cases(2);
+    // A batch of two cases calling back `path`; its id.
+    let post = |router: axum::Router, path: &'static str| {
+        let body = json!({
+            "kind": "penalty-notice",
+            "cases": cases,
+            "callback_url": format!("http://127.0.0.1:{port}{path}"),
+        });
+        async move {
+            let reply = post_raw(
+                router,
+                "/v1/batches",
+                "application/json",
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await;
+            assert_eq!(reply.status, 202);
+            reply.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
 
     let router = start();
-    let (cases, _) = cases(2);
-    let body = json!({
-        "kind": "penalty-notice",
-        "cases": cases,
-        "callback_url": format!("http://127.0.0.1:{port}/hook"),
-    });
-    let reply = post_raw(
-        router.clone(),
-        "/v1/batches",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-    )
-    .await;
-    assert_eq!(reply.status, 202);
-    let id = reply.json()["id"].as_str().unwrap().to_owned();
+    let id = post(router.clone(), "/hook").await;
     assert_eq!(wait_done(&router, &id).await["status"], "done");
-    delivered(router.clone(), id.clone()).await;
+    until(router.clone(), id.clone(), "delivered_at").await;
     drop(router);
 
     // As the register stands when the service stopped after two failed
@@ -748,7 +756,7 @@ async fn a_callback_cut_off_by_a_stop_is_resumed_at_start() {
     )
     .unwrap();
     let router = start();
-    let status = delivered(router.clone(), id.clone()).await;
+    let status = until(router.clone(), id.clone(), "delivered_at").await;
     assert_eq!(status["callback"]["attempts"], 3, "{status}");
     assert!(status["callback"]["last_error"].is_null(), "{status}");
     assert_eq!(*attempts.lock().unwrap(), ["1", "3"]);
@@ -768,30 +776,8 @@ async fn a_callback_cut_off_by_a_stop_is_resumed_at_start() {
     assert_eq!(*attempts.lock().unwrap(), ["1", "3"]);
 
     // A receiver that refuses (400) is not tried again, and the batch says so.
-    let body = json!({
-        "kind": "penalty-notice",
-        "cases": cases,
-        "callback_url": format!("http://127.0.0.1:{port}/refuse"),
-    });
-    let reply = post_raw(
-        router.clone(),
-        "/v1/batches",
-        "application/json",
-        serde_json::to_vec(&body).unwrap(),
-    )
-    .await;
-    let refused = reply.json()["id"].as_str().unwrap().to_owned();
-    let begun = Instant::now();
-    let status = loop {
-        let status = get_on(&router, &format!("/v1/batches/{refused}"))
-            .await
-            .json();
-        if !status["callback"]["given_up_at"].is_null() {
-            break status;
-        }
-        assert!(begun.elapsed() < Duration::from_secs(30), "{status}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let refused = post(router.clone(), "/refuse").await;
+    let status = until(router.clone(), refused, "given_up_at").await;
     assert_eq!(status["callback"]["attempts"], 1, "{status}");
     assert!(status["callback"]["delivered_at"].is_null());
     let _ = std::fs::remove_dir_all(&dir);

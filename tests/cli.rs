@@ -117,15 +117,18 @@ fn batch_takes_a_csv_file() {
     std::fs::write(&csv, format!("{header}\n{row}\n{broken}\n")).unwrap();
     let out = temp("batch-out");
     let db = temp("batch.db");
-    let output = docket_cmd()
-        .arg("batch")
-        .arg(&csv)
-        .args(["--kind", "penalty-notice", "--db"])
-        .arg(&db)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = || {
+        docket_cmd()
+            .arg("batch")
+            .arg(&csv)
+            .args(["--kind", "penalty-notice", "--db"])
+            .arg(&db)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let output = run();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -141,15 +144,7 @@ fn batch_takes_a_csv_file() {
     assert!(out.join("print.pdf").exists() && out.join("documents.zip").exists());
     // Run again into the same folder: the files are the new batch's, equal
     // to the register's own copies.
-    let output = docket_cmd()
-        .arg("batch")
-        .arg(&csv)
-        .args(["--kind", "penalty-notice", "--db"])
-        .arg(&db)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let output = run();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let id = stderr
