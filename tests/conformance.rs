@@ -1,7 +1,8 @@
 //! Every document of every version is an archival, accessible PDF: PDF/A-2b
 //! and PDF/UA-1 declared (court bundles: PDF/A-3b, see `is_bundle`), tagged, in British English, with a real title,
 //! headings and marked table headers; and it passes `qpdf --check` and the
-//! `pdfua` checker with no findings.
+//! `pdfua` checker with no findings. Each also goes into the print room's
+//! file page for page.
 //!
 //! The external checkers are installed by `scripts/setup`. Without them their
 //! test says so and passes, unless `DOCKET_REQUIRE_TOOLS=1` (CI sets it), in
@@ -214,4 +215,56 @@ fn external_checkers_find_nothing() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every document goes into the print room's file as it is: read by the
+/// fast reader (all but court bundles, whose exhibits are drawn on after
+/// Typst's export), with every page and its text, a blank verso after an
+/// odd page count, and the file sound.
+#[test]
+fn every_document_prints_page_for_page() {
+    use docket::batch::print::{Parsed, PrintWriter};
+    for (id, pdf) in render_all() {
+        let parsed = Parsed::new(pdf.clone()).unwrap();
+        assert!(
+            parsed.spliced() || is_bundle(&id),
+            "{id}: the print file's fast reader did not take it"
+        );
+        let mut writer = PrintWriter::new(Vec::new()).unwrap();
+        let (first, last) = writer.append_parsed(parsed).unwrap();
+        let print = writer.finish().unwrap();
+        let (original, printed) = (
+            Document::load_mem(&pdf).unwrap(),
+            Document::load_mem(&print).unwrap(),
+        );
+        let pages = original.get_pages().len();
+        assert_eq!((first, last), (1, pages), "{id}");
+        assert_eq!(printed.get_pages().len(), pages + pages % 2, "{id}");
+        for page in 1..=pages as u32 {
+            assert_eq!(
+                printed.extract_text(&[page]).unwrap_or_default(),
+                original.extract_text(&[page]).unwrap_or_default(),
+                "{id}: page {page}"
+            );
+        }
+        if tool("qpdf") {
+            let path = std::env::temp_dir().join(format!(
+                "docket-print-{}-{}.pdf",
+                std::process::id(),
+                id.replace('@', "_")
+            ));
+            std::fs::write(&path, &print).unwrap();
+            let out = Command::new("qpdf")
+                .arg("--check")
+                .arg(&path)
+                .output()
+                .unwrap();
+            let _ = std::fs::remove_file(&path);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success() && text.contains("No syntax or stream encoding errors"),
+                "{id}: qpdf --check of its print file:\n{text}"
+            );
+        }
+    }
 }

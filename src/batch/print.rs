@@ -150,6 +150,12 @@ impl Parsed {
         &self.pdf
     }
 
+    /// Whether the fast reader took it (docket's own PDFs), rather than a
+    /// full parse.
+    pub fn spliced(&self) -> bool {
+        matches!(self.form, Form::Spliced(_))
+    }
+
     /// Parses a PDF fully (any layout lopdf reads).
     fn objects(pdf: &[u8]) -> Result<Form, PrintError> {
         let mut doc = Document::load_mem(pdf)?;
