@@ -116,7 +116,7 @@ fn serialize_dict(buf: &mut Vec<u8>, dict: &Dictionary) -> io::Result<()> {
 /// and metadata. Reading is the costly part of appending, and needs no
 /// state, so batches do it on every core ahead of the writer.
 ///
-/// docket's own PDFs are read by [`splice`](super::splice): their objects
+/// docket's own PDFs are read by `batch::splice`: their objects
 /// are copied byte for byte with only the references renumbered. Any other
 /// PDF is parsed fully and re-serialised.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //!
 //! Every type rejects unknown fields, so a misspelt field is reported instead
 //! of silently vanishing. Validation reports every problem at once (see
-//! [`validate`]).
+//! the `validate` module).
 
 mod validate;
 

@@ -3,7 +3,7 @@
 //! the case, see the pages, the problems by field and template errors with
 //! their file and line; compare two versions' wording side by side. With
 //! `docket serve --dev`, edits under the template folder reload the templates
-//! and the open preview re-renders ([`watch`]).
+//! and the open preview re-renders ([`watch()`]).
 //!
 //! Off unless the service runs with `--dev` or a maintainer key: every
 //! endpoint here answers 403 otherwise. The studio only reads: nothing in it

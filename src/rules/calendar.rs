@@ -4,7 +4,7 @@
 //! Bank holidays follow the Banking and Financial Dealings Act 1971 pattern,
 //! with substitute weekdays when a fixed date falls at a weekend, plus the
 //! one-off changes proclaimed since 2011. A holiday proclaimed after this
-//! table was written must be added to [`PROCLAIMED`]; the tests pin the
+//! table was written must be added to `PROCLAIMED`; the tests pin the
 //! published lists for 2024 to 2026.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
