@@ -45,12 +45,9 @@ pub fn render(
     register: &Register,
     request: &crate::Request<'_>,
 ) -> Result<(crate::Rendered, Vec<Warning>), BundleError> {
-    let as_of = request
-        .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let version = docket
         .templates()
-        .select(request.kind, request.version, as_of)
+        .select_on(request.kind, request.version, request.as_of)
         .map_err(crate::DocumentError::from)?;
     if !needs_register(&version.entry.sections) {
         return Ok((docket.render(request)?, Vec::new()));

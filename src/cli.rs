@@ -323,12 +323,9 @@ fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
     };
     // A court bundle takes its exhibits and chronology from the register,
     // opened only then (a letter's proof never creates one).
-    let as_of = args
-        .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let needs_register = docket
         .templates()
-        .select(&args.kind, args.version.as_deref(), as_of)
+        .select_on(&args.kind, args.version.as_deref(), args.as_of)
         .is_ok_and(|v| crate::bundle::needs_register(&v.entry.sections));
     let result = if needs_register {
         let register = crate::register::Register::open(&args.db)
@@ -553,12 +550,9 @@ fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
     );
     let batches = crate::batch::Batches::new(register, batch_dir(&args.db));
     let check = |options: &crate::batch::BatchOptions| -> Result<(), u8> {
-        let as_of = options
-            .as_of
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
         docket
             .templates()
-            .select(&options.kind, options.version.as_deref(), as_of)
+            .select_on(&options.kind, options.version.as_deref(), options.as_of)
             .map_err(fail)?;
         let problems = options.problems();
         if problems.is_empty() {

@@ -318,12 +318,9 @@ impl Docket {
         fill: bool,
         evidence: Option<&crate::bundle::Evidence>,
     ) -> Result<Prepared, DocumentError> {
-        let as_of = request
-            .as_of
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
         let version = self
             .templates
-            .select(request.kind, request.version, as_of)?;
+            .select_on(request.kind, request.version, request.as_of)?;
         let covers = |c: char| self.renderer.covers(c);
         let entry = &version.entry;
         let case = case::parse_case(request.case, &entry.sections, &covers)?;
@@ -436,12 +433,9 @@ impl Docket {
         &self,
         request: &Request<'_>,
     ) -> Result<Option<crate::bundle::Evidence>, DocumentError> {
-        let as_of = request
-            .as_of
-            .unwrap_or_else(|| chrono::Local::now().date_naive());
         let version = self
             .templates
-            .select(request.kind, request.version, as_of)?;
+            .select_on(request.kind, request.version, request.as_of)?;
         if !crate::bundle::needs_register(&version.entry.sections) {
             return Ok(None);
         }

@@ -90,12 +90,9 @@ pub fn issue(
     register: &Register,
     request: &IssueRequest<'_>,
 ) -> Result<Vec<IssuedCopy>, IssueError> {
-    let as_of = request
-        .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let version = docket
         .templates()
-        .select(request.kind, request.version, as_of)
+        .select_on(request.kind, request.version, request.as_of)
         .map_err(DocumentError::from)?;
     // Check the case as it is first, so that nothing is reserved for a case
     // that cannot be issued (notice numbers are the register's to give).

@@ -379,12 +379,9 @@ impl Batches {
             // Issue the copies the stop left out (e.g. the second parent's
             // notice), then record the case with all of them.
             let case = &case(index)?;
-            let as_of = request
-                .as_of
-                .unwrap_or_else(|| chrono::Local::now().date_naive());
             let recipients = docket
                 .templates()
-                .select(&request.kind, request.version.as_deref(), as_of)
+                .select_on(&request.kind, request.version.as_deref(), request.as_of)
                 .map(|v| crate::issue::copies(case, v.entry.recipients))
                 .unwrap_or_default();
             let mut references: Vec<String> = have.iter().map(|(_, r)| r.clone()).collect();

@@ -106,12 +106,9 @@ pub(super) async fn create(
     // into one tree.
     let (id, existed) = tokio::task::spawn_blocking(move || -> Result<(String, bool), ApiError> {
         let check = |options: &BatchOptions| -> Result<(), ApiError> {
-            let as_of = options
-                .as_of
-                .unwrap_or_else(|| chrono::Local::now().date_naive());
             docket
                 .templates()
-                .select(&options.kind, options.version.as_deref(), as_of)
+                .select_on(&options.kind, options.version.as_deref(), options.as_of)
                 .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
             let problems = options.problems();
             if problems.is_empty() {

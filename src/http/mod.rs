@@ -407,13 +407,7 @@ async fn render_document(
     let docket = state.docket();
     let always = docket
         .templates()
-        .select(
-            &kind,
-            query.version.as_deref(),
-            query
-                .as_of
-                .unwrap_or_else(|| chrono::Local::now().date_naive()),
-        )
+        .select_on(&kind, query.version.as_deref(), query.as_of)
         .is_ok_and(|v| v.entry.recipients == crate::templates::Recipients::NoticedParents);
     if always || query.issue == Some(true) {
         return register::issue(&state, kind, query, &headers, case).await;

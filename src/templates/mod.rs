@@ -352,6 +352,18 @@ impl TemplateStore {
         Ok(Arc::clone(found))
     }
 
+    /// [`select`](Self::select) on `as_of`, or today (the local date) if
+    /// none is given: how every request picks its version.
+    pub fn select_on(
+        &self,
+        kind: &str,
+        version: Option<&str>,
+        as_of: Option<NaiveDate>,
+    ) -> Result<Arc<Version>, TemplateError> {
+        let as_of = as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+        self.select(kind, version, as_of)
+    }
+
     /// The variables a version's template reads from its context, as dotted
     /// paths (`pupil.given_names`), excluding those it sets itself.
     pub fn undeclared_variables(
