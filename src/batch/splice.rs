@@ -88,18 +88,27 @@ const LEFT_OUT: &[&[u8]] = &[
 /// layout this reader knows (see the module's documentation).
 pub(crate) fn splice(pdf: &[u8]) -> Option<Spliced> {
     let table = xref(pdf)?;
-    // Each object runs from its offset to the next one's (or the table).
+    // Each object runs from its offset to the next one's (or the table);
+    // only the objects the pages reach are read.
     let mut starts: Vec<(usize, u32)> = table.offsets.iter().map(|(&id, &at)| (at, id)).collect();
     starts.sort_unstable();
-    let mut bodies: HashMap<u32, Range<usize>> = HashMap::with_capacity(starts.len());
-    for (k, &(at, id)) in starts.iter().enumerate() {
-        let end = starts.get(k + 1).map_or(table.at, |&(next, _)| next);
-        bodies.insert(id, body(pdf, id, at, end)?);
-    }
-    let dict = |id: u32| -> Option<Vec<Entry>> {
-        let range = bodies.get(&id)?.clone();
-        Cursor::new(pdf, range).entries()
+    let spans: HashMap<u32, (usize, usize)> = starts
+        .iter()
+        .enumerate()
+        .map(|(k, &(at, id))| {
+            let end = starts.get(k + 1).map_or(table.at, |&(next, _)| next);
+            (id, (at, end))
+        })
+        .collect();
+    // The object's text; `Some(None)` if it does not exist, `None` if it is
+    // not where the table says.
+    let body_of = |id: u32| -> Option<Option<Range<usize>>> {
+        match spans.get(&id) {
+            Some(&(at, end)) => body(pdf, id, at, end).map(Some),
+            None => Some(None),
+        }
     };
+    let dict = |id: u32| -> Option<Vec<Entry>> { Cursor::new(pdf, body_of(id)??).entries() };
     // The pages, in order, from the catalogue's page tree.
     let catalog = dict(table.root)?;
     let root = single_ref(find(pdf, &catalog, b"/Pages")?)?;
@@ -154,7 +163,7 @@ pub(crate) fn splice(pdf: &[u8]) -> Option<Spliced> {
             continue;
         }
         // A reference to an object that does not exist is null (PDF 7.3.10).
-        let Some(range) = bodies.get(&id).cloned() else {
+        let Some(range) = body_of(id)? else {
             left_out.insert(id);
             continue;
         };
@@ -615,6 +624,17 @@ mod tests {
         ]);
         moved.insert(9, b' ');
         assert!(splice(&moved).is_none());
+        // A page's object is not the one the table names.
+        let page = plain_pdf(&[
+            "<</Type/Catalog/Pages 2 0 R>>",
+            "<</Type/Pages/Count 1/Kids[3 0 R]>>",
+            "<</Type/Page/Resources<<>>/MediaBox[0 0 10 10]/Parent 2 0 R>>",
+        ]);
+        assert!(splice(&page).is_some());
+        let renamed = String::from_utf8(page)
+            .unwrap()
+            .replace("3 0 obj", "9 0 obj");
+        assert!(splice(renamed.as_bytes()).is_none());
         // Not a PDF at all.
         assert!(splice(b"hello").is_none());
         assert!(splice(b"").is_none());
