@@ -197,22 +197,7 @@ async fn a_batch_prints_every_valid_notice_on_odd_pages() {
     }
     assert_eq!(next - 1, pages);
     // And the file is sound PDF throughout.
-    if common::tool("qpdf") {
-        let path = std::env::temp_dir().join(format!("docket-print-{}.pdf", std::process::id()));
-        std::fs::write(&path, &print.body).unwrap();
-        let out = std::process::Command::new("qpdf")
-            .arg("--check")
-            .arg(&path)
-            .output()
-            .unwrap();
-        let _ = std::fs::remove_file(&path);
-        let text = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && text.contains("No syntax or stream encoding errors"),
-            "qpdf --check print.pdf:\n{text}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    assert_qpdf_clean(&print.body, "print.pdf");
 
     // The ZIP: one PDF per notice, named by reference, byte-identical to the
     // register's copy.

@@ -179,21 +179,12 @@ fn external_checkers_find_nothing() {
     let dir = std::env::temp_dir().join(format!("docket-conformance-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (id, pdf) in render_all() {
-        let path = dir.join(format!("{}.pdf", id.replace('@', "_")));
-        std::fs::write(&path, &pdf).unwrap();
         if qpdf {
-            let out = Command::new("qpdf")
-                .arg("--check")
-                .arg(&path)
-                .output()
-                .unwrap();
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success() && text.contains("No syntax or stream encoding errors"),
-                "{id}: qpdf --check:\n{text}"
-            );
+            assert_qpdf_clean(&pdf, &id);
         }
         if pdfua && !is_bundle(&id) {
+            let path = dir.join(format!("{}.pdf", id.replace('@', "_")));
+            std::fs::write(&path, &pdf).unwrap();
             let out = Command::new("pdfua")
                 .args(["check", "--format", "json"])
                 .arg(&path)
@@ -247,24 +238,6 @@ fn every_document_prints_page_for_page() {
                 "{id}: page {page}"
             );
         }
-        if tool("qpdf") {
-            let path = std::env::temp_dir().join(format!(
-                "docket-print-{}-{}.pdf",
-                std::process::id(),
-                id.replace('@', "_")
-            ));
-            std::fs::write(&path, &print).unwrap();
-            let out = Command::new("qpdf")
-                .arg("--check")
-                .arg(&path)
-                .output()
-                .unwrap();
-            let _ = std::fs::remove_file(&path);
-            let text = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success() && text.contains("No syntax or stream encoding errors"),
-                "{id}: qpdf --check of its print file:\n{text}"
-            );
-        }
+        assert_qpdf_clean(&print, &format!("{id}'s print file"));
     }
 }

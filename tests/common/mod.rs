@@ -182,6 +182,33 @@ pub fn tool(name: &str) -> bool {
     found
 }
 
+/// `qpdf --check` finds nothing wrong with `pdf` (`what` names it in the
+/// failure); skipped as [`tool`] says when qpdf is not installed.
+pub fn assert_qpdf_clean(pdf: &[u8], what: &str) {
+    if !tool("qpdf") {
+        return;
+    }
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let path = std::env::temp_dir().join(format!(
+        "docket-qpdf-{}-{}.pdf",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("qpdf")
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("No syntax or stream encoding errors"),
+        "{what}: qpdf --check:\n{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// A `docket serve` process on a free local port, killed when dropped.
 pub struct Server {
     /// `http://127.0.0.1:<port>`.
