@@ -51,16 +51,6 @@ fn cases(n: usize) -> (Vec<Value>, BTreeSet<usize>) {
     (cases, invalid)
 }
 
-async fn get_on(router: &axum::Router, path: &str) -> Reply {
-    send(
-        router.clone(),
-        axum::http::Request::get(path)
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
 async fn wait_done(router: &axum::Router, id: &str) -> Value {
     let start = Instant::now();
     loop {

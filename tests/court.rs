@@ -309,7 +309,7 @@ async fn each_sample_bundle_is_complete_and_consistent() {
             .enumerate()
         {
             let reference = e["reference"].as_str().unwrap();
-            let stored = get_with(&router, &format!("/v1/documents/{reference}")).await;
+            let stored = get_on(&router, &format!("/v1/documents/{reference}")).await;
             assert_eq!(stored.status, 200);
             let file = files
                 .iter()
@@ -365,16 +365,6 @@ fn pdftotext(pdf: &std::path::Path, page: u32) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn get_with(router: &axum::Router, path: &str) -> Reply {
-    send(
-        router.clone(),
-        axum::http::Request::get(path)
-            .body(axum::body::Body::empty())
-            .unwrap(),
-    )
-    .await
 }
 
 /// A greyscale page image from pdftoppm (binary PGM), at `dpi`.
@@ -433,7 +423,7 @@ async fn an_exhibit_looks_as_it_was_issued() {
     let reference = case["prosecution"]["exhibits"][0]["reference"]
         .as_str()
         .unwrap();
-    let original = get_with(&router, &format!("/v1/documents/{reference}")).await;
+    let original = get_on(&router, &format!("/v1/documents/{reference}")).await;
     let dir = std::env::temp_dir().join(format!("docket-court-img-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (b, o) = (dir.join("bundle.pdf"), dir.join("original.pdf"));
@@ -747,7 +737,7 @@ async fn weaker_gaps_are_warnings() {
         "{warnings}"
     );
     let reference = reply.headers["docket-reference"].to_str().unwrap();
-    let status = get_with(&router, &format!("/v1/documents/{reference}/status"))
+    let status = get_on(&router, &format!("/v1/documents/{reference}/status"))
         .await
         .json();
     assert_eq!(status["kind"], "prosecution-bundle");
@@ -760,7 +750,7 @@ async fn weaker_gaps_are_warnings() {
         "{status}"
     );
     // The issued bundle reads back byte for byte.
-    let back = get_with(&router, &format!("/v1/documents/{reference}")).await;
+    let back = get_on(&router, &format!("/v1/documents/{reference}")).await;
     assert!(back.body == reply.body);
 }
 

@@ -72,7 +72,16 @@ pub async fn send(router: Router, request: Request<Body>) -> Reply {
 
 /// `GET path`.
 pub async fn get(path: &str) -> Reply {
-    send(router(), Request::get(path).body(Body::empty()).unwrap()).await
+    get_on(&router(), path).await
+}
+
+/// `GET path` on `router` (one with state, e.g. a register).
+pub async fn get_on(router: &Router, path: &str) -> Reply {
+    send(
+        router.clone(),
+        Request::get(path).body(Body::empty()).unwrap(),
+    )
+    .await
 }
 
 /// `POST path` with a JSON body.
