@@ -17,7 +17,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use docket::{Docket, Request};
+use docket::evidence::Records;
+use docket::render::Pdf;
+use docket::{Docket, Part, Purpose, Request};
 use serde_json::Value;
 
 const GIVEN: &[&str] = &[
@@ -100,24 +102,32 @@ struct Kind {
     sample: Value,
     /// The first copy's recipient (a letter to parents), or none.
     recipient: Option<usize>,
-    /// A court bundle's register evidence, gathered once from its sample's
-    /// scratch register (the varied cases keep the sample's pupil).
-    evidence: Option<docket::bundle::Evidence>,
+    /// The records it is made with: a court bundle's sample's scratch
+    /// register (the varied cases keep the sample's pupil), else none.
+    records: Arc<dyn Records>,
 }
 
-fn render_one(docket: &Docket, k: &Kind, i: u64) -> usize {
-    let case = vary(&k.sample, i);
-    let request = Request {
+fn request<'a>(k: &'a Kind, case: &'a Value) -> Request<'a> {
+    Request {
         kind: &k.kind,
         version: Some(&k.version),
         as_of: None,
         recipient: k.recipient,
-        case: &case,
-    };
+        case,
+        purpose: Purpose::Proof,
+        drafts: false,
+    }
+}
+
+fn render_one(docket: &Docket, k: &Kind, i: u64) -> usize {
+    let case = vary(&k.sample, i);
+    let checked = docket
+        .check(&request(k, &case), &*k.records)
+        .expect("valid");
     docket
-        .render_evidenced(&request, k.evidence.as_ref())
+        .render(&checked, Part::All, &Pdf)
         .expect("renders")
-        .pdf
+        .output
         .len()
 }
 
@@ -126,6 +136,7 @@ fn main() {
     let started = Instant::now();
     let docket = Arc::new(Docket::load(&root).expect("templates load"));
     let load = started.elapsed();
+    let samples = docket::samples::Samples::new();
     let kinds: Vec<Kind> = docket
         .templates()
         .kinds()
@@ -133,21 +144,13 @@ fn main() {
             let v = versions.iter().rev().find(|v| !v.meta.draft)?;
             let sample: Value = serde_json::from_str(&v.sample).unwrap();
             let recipient = docket::maintain::first_recipient(v.entry.recipients, &sample);
-            let evidence = docket
-                .sample_evidence(&Request {
-                    kind,
-                    version: Some(&v.version),
-                    as_of: None,
-                    recipient,
-                    case: &sample,
-                })
-                .expect("sample evidence");
+            let records = samples.records(&docket, v).expect("sample register");
             Some(Kind {
                 kind: kind.to_owned(),
                 version: v.version.clone(),
                 recipient,
                 sample,
-                evidence,
+                records,
             })
         })
         .collect();
@@ -175,31 +178,18 @@ fn main() {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for i in 0..samples {
             let case = vary(&k.sample, 1_000_000 + i);
-            let request = Request {
-                kind: &k.kind,
-                version: Some(&k.version),
-                as_of: None,
-                recipient: k.recipient,
-                case: &case,
-            };
             let t0 = Instant::now();
-            let prepared = docket
-                .prepare_evidenced(&request, k.evidence.as_ref())
+            let checked = docket
+                .check(&request(k, &case), &*k.records)
                 .expect("valid");
-            let filled = t0.elapsed();
-            let files = k
-                .evidence
-                .as_ref()
-                .map(|e| e.files.as_slice())
-                .unwrap_or_default();
-            let (_, times) = docket
-                .renderer()
-                .render_with(&prepared.version, prepared.markup, &prepared.info, files)
-                .expect("renders");
+            let checked_in = t0.elapsed();
+            let rendered = docket.render(&checked, Part::All, &Pdf).expect("renders");
             total.push(t0.elapsed());
-            fill.push(filled);
-            compile.push(times.compile);
-            export.push(times.export);
+            // As before the stages were typed: checking and filling are
+            // "fill".
+            fill.push(checked_in + rendered.times.fill);
+            compile.push(rendered.times.compile);
+            export.push(rendered.times.export);
         }
         for v in [&mut fill, &mut compile, &mut export, &mut total] {
             v.sort();

@@ -87,7 +87,7 @@ fn attempt(agent: &ureq::Agent, url: &str, id: &str, n: u32, body: &str) -> Atte
 pub fn payload(status: &super::BatchStatus) -> Value {
     let id = &status.id;
     let mut links = json!({ "self": format!("/v1/batches/{id}") });
-    if status.status == "done" {
+    if status.status == crate::register::BatchState::Done {
         for name in super::OUTPUTS {
             links[*name] = Value::from(format!("/v1/batches/{id}/{name}"));
         }
@@ -116,11 +116,14 @@ pub fn deliver(register: &Register, id: &str, url: &str, body: &Value, retry: Re
         .build()
         .into();
     let body = body.to_string();
-    let already = register
-        .batch(id)
-        .ok()
-        .and_then(|b| b.callback)
-        .map_or(0, |c| c.attempts);
+    // The attempts made before a stop count toward the limit.
+    let already = match register.batch(id) {
+        Ok(batch) => batch.callback.map_or(0, |c| c.attempts),
+        Err(e) => {
+            tracing::error!(batch = %id, error = %e, "the callback's attempts could not be read; not calling back");
+            return;
+        }
+    };
     let mut wait = retry.first_wait;
     for n in already + 1..=retry.attempts {
         let outcome = attempt(&agent, url, id, n, &body);

@@ -8,6 +8,7 @@ use std::io::{self, Write};
 
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::sink::Sink;
 use super::splice::{RefSite, Spliced, splice};
 
 /// Why the print PDF could not be written.
@@ -19,96 +20,6 @@ pub enum PrintError {
     /// The output could not be written.
     #[error("writing the print PDF: {0}")]
     Io(#[from] io::Error),
-}
-
-/// Writes PDF objects to `out`, keeping the offsets for the cross-reference
-/// table.
-struct Sink<W: Write> {
-    out: W,
-    written: u64,
-    offsets: Vec<(u32, u64)>,
-}
-
-impl<W: Write> Sink<W> {
-    fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.write_all(bytes)?;
-        self.written += bytes.len() as u64;
-        Ok(())
-    }
-
-    /// An object already written out, `N 0 obj` to `endobj`.
-    fn object_bytes(&mut self, id: u32, bytes: &[u8]) -> io::Result<()> {
-        self.offsets.push((id, self.written));
-        self.raw(bytes)
-    }
-
-    fn object(&mut self, id: u32, object: &Object) -> io::Result<()> {
-        self.offsets.push((id, self.written));
-        let mut buf = Vec::new();
-        writeln!(buf, "{id} 0 obj")?;
-        serialize(&mut buf, object)?;
-        buf.extend_from_slice(b"\nendobj\n");
-        self.raw(&buf)
-    }
-}
-
-/// Serialises one PDF object (PDF 1.7 syntax; strings as hex).
-fn serialize(buf: &mut Vec<u8>, object: &Object) -> io::Result<()> {
-    match object {
-        Object::Null => buf.extend_from_slice(b"null"),
-        Object::Boolean(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Object::Integer(i) => write!(buf, "{i}")?,
-        Object::Real(r) => write!(buf, "{r}")?,
-        Object::Name(name) => {
-            buf.push(b'/');
-            for &b in name {
-                if b.is_ascii_alphanumeric() || b"-_.+".contains(&b) {
-                    buf.push(b);
-                } else {
-                    write!(buf, "#{b:02X}")?;
-                }
-            }
-        }
-        Object::String(bytes, _) => {
-            buf.push(b'<');
-            for b in bytes {
-                write!(buf, "{b:02X}")?;
-            }
-            buf.push(b'>');
-        }
-        Object::Array(items) => {
-            buf.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b' ');
-                }
-                serialize(buf, item)?;
-            }
-            buf.push(b']');
-        }
-        Object::Dictionary(dict) => serialize_dict(buf, dict)?,
-        Object::Stream(stream) => {
-            let mut dict = stream.dict.clone();
-            dict.set("Length", Object::Integer(stream.content.len() as i64));
-            serialize_dict(buf, &dict)?;
-            buf.extend_from_slice(b"\nstream\n");
-            buf.extend_from_slice(&stream.content);
-            buf.extend_from_slice(b"\nendstream");
-        }
-        Object::Reference((id, generation)) => write!(buf, "{id} {generation} R")?,
-    }
-    Ok(())
-}
-
-fn serialize_dict(buf: &mut Vec<u8>, dict: &Dictionary) -> io::Result<()> {
-    buf.extend_from_slice(b"<<");
-    for (key, value) in dict.iter() {
-        serialize(buf, &Object::Name(key.clone()))?;
-        buf.push(b' ');
-        serialize(buf, value)?;
-    }
-    buf.extend_from_slice(b">>");
-    Ok(())
 }
 
 /// One issued PDF read and reduced to what the print PDF needs: its pages
@@ -565,16 +476,24 @@ mod tests {
         let text =
             std::fs::read_to_string("letter-templates/penalty-notice/kpas-1/sample.json").unwrap();
         let case: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let checked = docket
+            .check(
+                &Request {
+                    kind: "penalty-notice",
+                    version: Some("kpas-1"),
+                    as_of: None,
+                    recipient: Some(recipient),
+                    case: &case,
+                    purpose: crate::Purpose::Proof,
+                    drafts: false,
+                },
+                &crate::evidence::NoRecords,
+            )
+            .unwrap();
         docket
-            .render(&Request {
-                kind: "penalty-notice",
-                version: Some("kpas-1"),
-                as_of: None,
-                recipient: Some(recipient),
-                case: &case,
-            })
+            .render(&checked, crate::Part::All, &crate::render::Pdf)
             .unwrap()
-            .pdf
+            .output
     }
 
     /// The print PDF of `pdfs`, each read by the fast reader or fully.

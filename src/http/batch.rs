@@ -1,29 +1,34 @@
 //! Batches over HTTP: `POST /v1/batches` answers `202` at once and the work
 //! runs in the background on every core; `GET /v1/batches/{id}` reports
-//! progress and each case's outcome; the three files follow when it is done.
+//! progress and each case's outcome; the three files follow when it is done,
+//! served with `Content-Length`, `Range` and `ETag` so a large print file
+//! can be fetched in parts or resumed.
 
-use axum::Json;
-use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Json, Router, routing};
 use serde_json::json;
+use tower::ServiceExt;
 
-use super::AppState;
-use super::problem::ApiError;
-use crate::batch::{BatchError, BatchOptions, BatchRequest, OUTPUTS};
+use super::error::ApiError;
+use super::state::AppState;
+use crate::batch::{BatchOptions, BatchRequest, OUTPUTS};
 use crate::case::Problem;
+use crate::register::BatchState;
 
-impl From<BatchError> for ApiError {
-    fn from(e: BatchError) -> Self {
-        match e {
-            BatchError::Register(r) => r.into(),
-            other => Self::internal(&other),
-        }
-    }
+/// The routes of batches.
+pub(super) fn router(body_limit: usize) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/batches",
+            routing::post(create).layer(axum::extract::DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/v1/batches/{id}", routing::get(status))
+        .route("/v1/batches/{id}/{file}", routing::get(file))
 }
 
-/// Starts `id` in the background.
+/// Starts batch `id` in the background.
 pub(super) fn spawn(state: &AppState, id: String) {
     let batches = state.batches.clone();
     let docket = state.docket();
@@ -50,7 +55,7 @@ pub(super) fn spawn_callback(state: &AppState, id: String) {
 /// The options of a CSV upload, from the query string.
 #[derive(Debug, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(super) struct CsvQuery {
+struct CsvQuery {
     kind: Option<String>,
     version: Option<String>,
     as_of: Option<chrono::NaiveDate>,
@@ -63,7 +68,7 @@ pub(super) struct CsvQuery {
 
 /// `POST /v1/batches`: a JSON batch request, or a CSV file
 /// (`Content-Type: text/csv`) with the options in the query string.
-pub(super) async fn create(
+async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: axum::extract::RawQuery,
@@ -108,8 +113,7 @@ pub(super) async fn create(
         let check = |options: &BatchOptions| -> Result<(), ApiError> {
             docket
                 .templates()
-                .select_on(&options.kind, options.version.as_deref(), options.as_of)
-                .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
+                .select_on(&options.kind, options.version.as_deref(), options.as_of)?;
             let problems = options.problems();
             if problems.is_empty() {
                 Ok(())
@@ -160,8 +164,7 @@ pub(super) async fn create(
         }
         Ok(batches.create(&request, key.as_deref(), &by)?)
     })
-    .await
-    .map_err(|e| ApiError::internal(&e))??;
+    .await??;
     if !existed {
         spawn(&state, id.clone());
     }
@@ -188,53 +191,22 @@ fn serde_urlencoded_query(query: &str) -> Result<CsvQuery, ApiError> {
     })
 }
 
-/// `GET /v1/templates/{kind}/{version}/batch.csv`: a CSV template for
-/// batches of this document, its header naming every field of the sample
-/// case and the sample as its one row.
-pub(super) async fn csv_template(
-    State(state): State<AppState>,
-    Path((kind, version)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.check_draft(&kind, Some(&version), &headers)?;
-    let docket = state.docket();
-    let v = docket
-        .templates()
-        .select(&kind, Some(&version), chrono::NaiveDate::MIN)
-        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
-    let sample: serde_json::Value =
-        serde_json::from_str(&v.sample).map_err(|e| ApiError::internal(&e))?;
-    let text = crate::batch::csv::template(&sample);
-    let mut response = text.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{kind}-{version}-batch.csv\""
-    )) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
-}
-
 /// `GET /v1/batches/{id}`.
-pub(super) async fn status(
+async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let batches = state.batches.clone();
-    let status = tokio::task::spawn_blocking(move || batches.status(&id))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
+    let status = tokio::task::spawn_blocking(move || batches.status(&id)).await??;
     Ok(Json(status).into_response())
 }
 
-/// `GET /v1/batches/{id}/print.pdf`, `/documents.zip`, `/manifest.csv`.
-pub(super) async fn file(
+/// `GET /v1/batches/{id}/print.pdf`, `/documents.zip`, `/manifest.csv`:
+/// served from disk, never held whole, in parts when a `Range` is asked.
+async fn file(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
+    request: Request,
 ) -> Result<Response, ApiError> {
     if !OUTPUTS.contains(&name.as_str()) {
         return Err(ApiError::NotFound(format!(
@@ -244,48 +216,68 @@ pub(super) async fn file(
     }
     let batches = state.batches.clone();
     let id2 = id.clone();
-    let status = tokio::task::spawn_blocking(move || batches.status(&id2))
-        .await
-        .map_err(|e| ApiError::internal(&e))??;
-    if status.status != "done" {
+    let status = tokio::task::spawn_blocking(move || batches.status(&id2)).await??;
+    if status.status != BatchState::Done {
         return Err(ApiError::Conflict(format!(
             "batch {id} is {} ({} of {} cases done): its files are written when it is done",
             status.status, status.done, status.total
         )));
     }
-    let path = state.batches.output(&id, &name);
-    let file = tokio::fs::File::open(&path)
-        .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let body = Body::from_stream(tokio_util_stream(file));
     let kind = match name.as_str() {
         "print.pdf" => "application/pdf",
         "documents.zip" => "application/zip",
         _ => "text/csv; charset=utf-8",
     };
-    let mut response = body.into_response();
+    let mime = HeaderValue::from_static(kind);
+    let path = state.batches.output(&id, &name);
+    // A batch's files are written once and never change, so the batch, the
+    // file and its length make a strong validator.
+    let length = tokio::fs::metadata(&path)
+        .await
+        .map_err(|e| ApiError::internal(&format!("batch {id} is done but its {name}: {e}")))?
+        .len();
+    let etag = format!("\"{id}-{name}-{length}\"");
+    let matches = |headers: &HeaderMap, header: header::HeaderName| {
+        headers
+            .get(header)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    };
+    if matches(request.headers(), header::IF_NONE_MATCH) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(response);
+    }
+    let mut request = request;
+    // `If-Range` with another validator: the whole file, not a part of a
+    // different one.
+    if request.headers().contains_key(header::IF_RANGE)
+        && !matches(request.headers(), header::IF_RANGE)
+    {
+        request.headers_mut().remove(header::RANGE);
+    }
+    let served = tower_http::services::ServeFile::new_with_mime(
+        path,
+        &kind.parse().map_err(|e| ApiError::internal(&e))?,
+    )
+    .oneshot(request)
+    .await
+    .map_err(|e| ApiError::internal(&e))?;
+    if served.status() == StatusCode::NOT_FOUND {
+        return Err(ApiError::internal(&format!(
+            "batch {id} is done but its {name} is missing"
+        )));
+    }
+    let mut response = served.map(axum::body::Body::new).into_response();
     let h = response.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    h.insert(header::CONTENT_TYPE, mime);
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"batch-{id}-{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
-}
-
-/// The file as a stream of chunks, so a large print PDF is never held whole.
-fn tokio_util_stream(
-    file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
-    use tokio::io::AsyncReadExt;
-    futures_util::stream::unfold(file, |mut file| async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), file))
-            }
-            Err(e) => Some((Err(e), file)),
-        }
-    })
 }

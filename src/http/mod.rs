@@ -1,34 +1,35 @@
-//! The HTTP API (axum): routes, handlers, request ids and tracing, the body
-//! limit and graceful shutdown. Handlers only extract, hand the CPU work to the
-//! render pool and map errors (see [`problem`]).
+//! The HTTP API (axum). [`app`] builds the router and nothing else: one
+//! router per area (documents and the register, batches, templates, the
+//! studio) merged, with request ids, tracing, the body limit and the one
+//! middleware that logs defects. [`run`] serves it and starts the work a
+//! stop interrupted. Handlers only extract, authorise, hand the CPU work to
+//! the render pool and map errors ([`error`] holds every conversion).
 
 mod batch;
+mod documents;
+pub mod error;
 pub mod openapi;
-pub mod problem;
-mod register;
+mod state;
 pub mod studio;
+mod templates;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use chrono::NaiveDate;
-use serde::Deserialize;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderName;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
-use crate::document::{Docket, Request};
-use crate::register::Register;
+use crate::document::Docket;
+use crate::register::{Register, RegisterError};
 use crate::render::pool::RenderPool;
-pub use problem::ApiError;
+pub use error::ApiError;
+use state::AppState;
+pub use state::{Live, Reload};
 
 /// Default address to listen on.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
@@ -86,157 +87,94 @@ impl Default for ServeOptions {
     }
 }
 
+/// The service: its state, from which the router is built and the
+/// interrupted work resumed.
 #[derive(Clone)]
-struct AppState {
-    live: Arc<studio::Live>,
-    register: Arc<Register>,
-    batches: crate::batch::Batches,
-    workers: usize,
-    pool: RenderPool,
-    body_limit: usize,
-    dev: bool,
-    maintainer_key: Option<Arc<str>>,
+pub struct Service {
+    state: AppState,
 }
 
-impl AppState {
-    /// The templates in use now (they change only under `--dev`).
-    fn docket(&self) -> Arc<Docket> {
-        self.live.docket()
+impl Service {
+    /// The service for `live` templates with `options`; a register in
+    /// memory if none is given.
+    pub fn new(live: Arc<Live>, options: &ServeOptions) -> Result<Self, RegisterError> {
+        let register = match &options.register {
+            Some(r) => Arc::clone(r),
+            None => Arc::new(Register::in_memory()?),
+        };
+        let batch_dir = options.batch_dir.clone().unwrap_or_else(|| {
+            std::env::temp_dir().join(format!("docket-batches-{}", std::process::id()))
+        });
+        Ok(Self {
+            state: AppState {
+                live,
+                batches: crate::batch::Batches::new(
+                    Arc::clone(&register),
+                    batch_dir,
+                    error::describe,
+                )
+                .with_callback_retry(options.callback_retry),
+                samples: Arc::new(crate::samples::Samples::new()),
+                workers: options.workers,
+                register,
+                pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
+                body_limit: options.body_limit,
+                dev: options.dev,
+                maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
+            },
+        })
     }
 
-    /// Whether this request may see drafts and the studio: in development
-    /// mode, or with the maintainer key.
-    fn maintainer(&self, headers: &HeaderMap) -> bool {
-        if self.dev {
-            return true;
+    /// The router, with all middleware. Building it has no side effects:
+    /// drive it directly in tests, or serve it.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(templates::router())
+            .merge(documents::router())
+            .merge(batch::router(DEFAULT_BATCH_BODY_LIMIT))
+            .merge(studio::router())
+            .fallback(templates::not_found)
+            .layer(DefaultBodyLimit::max(self.state.body_limit))
+            .with_state(self.state.clone())
+            .layer(axum::middleware::from_fn(error::log_errors))
+            .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+            .layer(
+                TraceLayer::new_for_http()
+                    .make_span_with(|request: &axum::http::Request<_>| {
+                        let id = request
+                            .headers()
+                            .get(&REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        // Method and path only: paths carry kinds and
+                        // references, never case data.
+                        tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
+                    })
+                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+            )
+            .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+    }
+
+    /// Carries on with what a stop interrupted: batches from their recorded
+    /// outcomes, callbacks from their counted attempts. Needs a tokio
+    /// runtime; the work runs in the background.
+    pub fn resume(&self) -> Result<(), RegisterError> {
+        let state = &self.state;
+        for id in state.register.unfinished_batches()? {
+            tracing::info!(batch = %id, "resuming a batch interrupted by a stop");
+            batch::spawn(state, id);
         }
-        let Some(key) = &self.maintainer_key else {
-            return false;
-        };
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        // Compare in time independent of where the strings differ.
-        given.len() == key.len()
-            && given
-                .bytes()
-                .zip(key.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0
-    }
-
-    /// Refuses a draft version to anyone but a maintainer.
-    fn check_draft(
-        &self,
-        kind: &str,
-        version: Option<&str>,
-        headers: &HeaderMap,
-    ) -> Result<(), ApiError> {
-        let Some(name) = version else { return Ok(()) };
-        let Ok(v) = self
-            .docket()
-            .templates()
-            .select(kind, Some(name), chrono::NaiveDate::MIN)
-        else {
-            return Ok(()); // the render reports the unknown version
-        };
-        if v.meta.draft && !self.maintainer(headers) {
-            return Err(ApiError::Forbidden(format!(
-                "{} is a draft: drafts render only in development mode (`docket serve --dev`) or with the maintainer key",
-                v.id()
-            )));
+        for (id, _) in state.register.pending_callbacks()? {
+            tracing::info!(batch = %id, "resuming a callback interrupted by a stop");
+            batch::spawn_callback(state, id);
         }
         Ok(())
     }
 }
 
-/// The router, with all middleware: build it once and serve it, or drive it
-/// directly in tests.
-pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Router {
-    app_live(studio::Live::new(docket), options)
-}
-
-/// [`app`] serving templates that `--dev` may reload (see [`studio::watch`]).
-pub fn app_live(live: Arc<studio::Live>, options: &ServeOptions) -> Router {
-    let register = match &options.register {
-        Some(r) => Arc::clone(r),
-        None => match Register::in_memory() {
-            Ok(r) => Arc::new(r),
-            Err(e) => unreachable!("an in-memory SQLite database opens: {e}"),
-        },
-    };
-    let batch_dir = options.batch_dir.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("docket-batches-{}", std::process::id()))
-    });
-    let state = AppState {
-        live,
-        batches: crate::batch::Batches::new(Arc::clone(&register), batch_dir)
-            .with_callback_retry(options.callback_retry),
-        workers: options.workers,
-        register,
-        pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
-        body_limit: options.body_limit,
-        dev: options.dev,
-        maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
-    };
-    // Batches a stop interrupted carry on from their recorded outcomes, and
-    // callbacks it interrupted from their counted attempts.
-    if tokio::runtime::Handle::try_current().is_ok() {
-        for id in state.register.unfinished_batches().unwrap_or_default() {
-            tracing::info!(batch = %id, "resuming a batch interrupted by a stop");
-            batch::spawn(&state, id);
-        }
-        for (id, _) in state.register.pending_callbacks().unwrap_or_default() {
-            tracing::info!(batch = %id, "resuming a callback interrupted by a stop");
-            batch::spawn_callback(&state, id);
-        }
-    }
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/openapi.json", get(openapi_json))
-        .route("/docs", get(docs_page))
-        .route("/v1/templates", get(list_templates))
-        .route("/v1/templates/{kind}/{version}/sample", get(sample))
-        .route("/v1/templates/{kind}/{version}/schema", get(case_schema))
-        .route(
-            "/v1/templates/{kind}/{version}/batch.csv",
-            get(batch::csv_template),
-        )
-        // `{id}` is a kind when posting a case, a reference when reading an
-        // issued document back.
-        .route("/v1/documents/{id}", post(render_document).get(register::pdf))
-        .route("/v1/documents", get(register::list))
-        .route("/v1/documents/{id}/status", get(register::status))
-        .route("/v1/documents/{id}/events", post(register::add_event))
-        .route(
-            "/v1/batches",
-            post(batch::create).layer(DefaultBodyLimit::max(DEFAULT_BATCH_BODY_LIMIT)),
-        )
-        .route("/v1/batches/{id}", get(batch::status))
-        .route("/v1/batches/{id}/{file}", get(batch::file))
-        .route("/studio", get(studio::page))
-        .route("/v1/studio/preview/{kind}", post(studio::preview))
-        .route("/v1/studio/diff/{kind}", get(studio::diff))
-        .route("/v1/studio/events", get(studio::events))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(options.body_limit))
-        .with_state(state)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                let id = request
-                    .headers()
-                    .get(&REQUEST_ID)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("-");
-                // Method and path only: paths carry kinds, never case data.
-                tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
-            })
-            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+/// The router for `docket` with `options`: [`Service::router`].
+pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Result<Router, RegisterError> {
+    Ok(Service::new(Live::new(docket), options)?.router())
 }
 
 /// Serves `app` on `listener` until SIGTERM or Ctrl-C, then finishes the
@@ -247,21 +185,35 @@ pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
         .await
 }
 
-/// Binds `addr` and serves until shut down.
+/// Why the service could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound, or serving failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The register could not be read to resume interrupted work.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+}
+
+/// Binds `addr`, resumes the work a stop interrupted, and serves until shut
+/// down.
 pub async fn run(
     addr: SocketAddr,
     docket: Arc<Docket>,
     options: ServeOptions,
-) -> std::io::Result<()> {
+) -> Result<(), ServeError> {
     let listener = TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "docket listening");
     let root = docket.templates().root().to_path_buf();
-    let live = studio::Live::new(docket);
+    let live = Live::new(docket);
     if options.dev {
         tracing::info!(templates = %root.display(), "development mode: drafts render, the studio is at /studio, template edits reload");
         tokio::spawn(studio::watch(Arc::clone(&live), root));
     }
-    serve(listener, app_live(live, &options)).await
+    let service = Service::new(live, &options)?;
+    service.resume()?;
+    Ok(serve(listener, service.router()).await?)
 }
 
 async fn shutdown_signal() {
@@ -286,209 +238,4 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-async fn healthz() -> &'static str {
-    "ok"
-}
-
-async fn not_found() -> ApiError {
-    ApiError::NotFound("no such endpoint".into())
-}
-
-/// `GET /v1/templates`: the framework's catalogue, per edition and level,
-/// with every version of every document.
-async fn list_templates(
-    State(state): State<AppState>,
-) -> Json<Vec<crate::templates::catalogue::EditionOverview>> {
-    Json(state.docket().templates().overview())
-}
-
-async fn openapi_json(State(state): State<AppState>) -> Response {
-    let doc = openapi::document(state.docket().templates());
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        serde_json::to_vec_pretty(&doc).unwrap_or_default(),
-    )
-        .into_response()
-}
-
-async fn docs_page() -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        )],
-        include_str!("assets/docs.html"),
-    )
-        .into_response()
-}
-
-/// `GET /v1/templates/{kind}/{version}/schema`: the JSON Schema of the case
-/// data the version needs.
-async fn case_schema(
-    State(state): State<AppState>,
-    Path((kind, version)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.check_draft(&kind, Some(&version), &headers)?;
-    let v = state
-        .docket()
-        .templates()
-        .select(&kind, Some(&version), chrono::NaiveDate::MIN)
-        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
-    let schema = crate::case::schema_for(&v.entry.sections, &v.entry.title);
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/schema+json"),
-        )],
-        serde_json::to_vec_pretty(&schema).unwrap_or_default(),
-    )
-        .into_response())
-}
-
-async fn sample(
-    State(state): State<AppState>,
-    Path((kind, version)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    state.check_draft(&kind, Some(&version), &headers)?;
-    let version = state
-        .docket()
-        .templates()
-        .select(&kind, Some(&version), chrono::NaiveDate::MIN)
-        .map_err(|e| ApiError::from(crate::document::DocumentError::from(e)))?;
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        version.sample.clone(),
-    )
-        .into_response())
-}
-
-/// Query parameters of `POST /v1/documents/{kind}`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DocumentQuery {
-    version: Option<String>,
-    as_of: Option<NaiveDate>,
-    recipient: Option<usize>,
-    /// Issue the document: store it in the register under its own
-    /// reference. Penalty notices are always issued.
-    issue: Option<bool>,
-}
-
-async fn render_document(
-    State(state): State<AppState>,
-    Path(kind): Path<String>,
-    query: Result<Query<DocumentQuery>, QueryRejection>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) =
-        query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
-    state.check_draft(&kind, query.version.as_deref(), &headers)?;
-    check_json_content_type(&headers)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(state.body_limit)
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
-    let case: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
-    let docket = state.docket();
-    let always = docket
-        .templates()
-        .select_on(&kind, query.version.as_deref(), query.as_of)
-        .is_ok_and(|v| v.entry.recipients == crate::templates::Recipients::NoticedParents);
-    if always || query.issue == Some(true) {
-        return register::issue(&state, kind, query, &headers, case).await;
-    }
-    let register = Arc::clone(&state.register);
-    let (rendered, warnings) = state
-        .pool
-        .run(move || -> Result<_, ApiError> {
-            let request = Request {
-                kind: &kind,
-                version: query.version.as_deref(),
-                as_of: query.as_of,
-                recipient: query.recipient,
-                case: &case,
-            };
-            Ok(crate::bundle::render(&docket, &register, &request)?)
-        })
-        .await??;
-    let disposition = format!("inline; filename=\"{}\"", rendered.file_name);
-    let mut response = rendered.pdf.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&rendered.version.id()) {
-        h.insert(HeaderName::from_static("docket-template"), v);
-    }
-    h.insert(
-        HeaderName::from_static("docket-copies"),
-        HeaderValue::from(rendered.copies),
-    );
-    if let Some(v) = warnings_header(&warnings) {
-        h.insert(HeaderName::from_static("docket-warnings"), v);
-    }
-    let p = &rendered.provenance;
-    for (name, value) in [
-        ("docket-template-hash", &p.template_hash),
-        ("docket-version", &p.docket),
-        ("docket-case-hash", &p.case_hash),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(HeaderName::from_static(name), v);
-        }
-    }
-    Ok(response)
-}
-
-/// `Docket-Warnings`: the rules of a court bundle's weaker gaps, comma
-/// separated (the details are in the register's status of an issued bundle).
-fn warnings_header(warnings: &[crate::bundle::Warning]) -> Option<HeaderValue> {
-    if warnings.is_empty() {
-        return None;
-    }
-    let rules: Vec<&str> = warnings.iter().map(|w| w.rule).collect();
-    HeaderValue::from_str(&rules.join(", ")).ok()
-}
-
-fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
-    let value = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let mime = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json")) {
-        Ok(())
-    } else if mime.is_empty() {
-        Err(ApiError::UnsupportedMediaType(
-            "send the case as JSON with `Content-Type: application/json`".into(),
-        ))
-    } else {
-        Err(ApiError::UnsupportedMediaType(format!(
-            "`{mime}` is not accepted; send the case as `application/json`"
-        )))
-    }
 }

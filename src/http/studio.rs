@@ -10,7 +10,7 @@
 //! writes a file.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::{Path as UrlPath, Query, State};
@@ -22,54 +22,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::watch;
 
-use super::AppState;
-use super::problem::ApiError;
+use super::error::ApiError;
+use super::state::{AppState, Live, Reload};
 use crate::case::Problem;
-use crate::document::{Docket, DocumentError, Request};
-use crate::render::RenderError;
+use crate::document::{Docket, DocumentError, Part, Purpose, Request};
+use crate::render::{Pages, RenderError};
+use crate::samples::Samples;
 use crate::templates::TemplateError;
-
-/// The templates being served, swapped whole when `--dev` sees a change.
-#[derive(Debug)]
-pub struct Live {
-    docket: RwLock<Arc<Docket>>,
-    reloads: watch::Sender<Reload>,
-}
-
-/// What the studio's event stream reports after a change under the template
-/// folder.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Reload {
-    /// Counts reloads since start.
-    pub generation: u64,
-    /// Why the changed templates could not be loaded (the old ones stay).
-    pub error: Option<String>,
-}
-
-impl Live {
-    /// Serves `docket`.
-    pub fn new(docket: Arc<Docket>) -> Arc<Self> {
-        Arc::new(Self {
-            docket: RwLock::new(docket),
-            reloads: watch::Sender::new(Reload::default()),
-        })
-    }
-
-    /// The templates in use now.
-    pub fn docket(&self) -> Arc<Docket> {
-        match self.docket.read() {
-            Ok(d) => Arc::clone(&d),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    fn replace(&self, docket: Arc<Docket>) {
-        match self.docket.write() {
-            Ok(mut d) => *d = docket,
-            Err(poisoned) => *poisoned.into_inner() = docket,
-        }
-    }
-}
 
 /// A cheap summary of every file under `root`: paths, sizes and times.
 fn fingerprint(root: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
@@ -134,6 +93,16 @@ pub async fn watch(live: Arc<Live>, root: PathBuf) {
     }
 }
 
+/// The studio's routes.
+pub(super) fn router() -> axum::Router<AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/studio", get(page))
+        .route("/v1/studio/preview/{kind}", post(preview))
+        .route("/v1/studio/diff/{kind}", get(diff))
+        .route("/v1/studio/events", get(events))
+}
+
 fn require_maintainer(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     if state.maintainer(headers) {
         Ok(())
@@ -146,7 +115,7 @@ fn require_maintainer(state: &AppState, headers: &HeaderMap) -> Result<(), ApiEr
 
 /// `GET /studio`: the page. Served when the studio is enabled at all; its
 /// requests carry the maintainer key when it is not in development mode.
-pub(super) async fn page(State(state): State<AppState>) -> Result<Response, ApiError> {
+async fn page(State(state): State<AppState>) -> Result<Response, ApiError> {
     if !state.dev && state.maintainer_key.is_none() {
         return Err(ApiError::NotFound(
             "the studio is off: start docket with --dev, or with a maintainer key".into(),
@@ -164,7 +133,7 @@ pub(super) async fn page(State(state): State<AppState>) -> Result<Response, ApiE
 
 /// `?version=` of the preview.
 #[derive(Debug, Deserialize)]
-pub(super) struct PreviewQuery {
+struct PreviewQuery {
     version: Option<String>,
 }
 
@@ -212,7 +181,7 @@ fn excerpt(markup: &str, line: usize) -> Option<String> {
 
 /// `POST /v1/studio/preview/{kind}`: the pages for a case as PNGs, or the
 /// problems and template errors; always 200 when the studio may answer.
-pub(super) async fn preview(
+async fn preview(
     State(state): State<AppState>,
     UrlPath(kind): UrlPath<String>,
     Query(query): Query<PreviewQuery>,
@@ -235,108 +204,124 @@ pub(super) async fn preview(
             .into_response());
         }
     };
+    let samples = std::sync::Arc::clone(&state.samples);
     let preview = state
         .pool
-        .run(move || {
-            let start = Instant::now();
-            let request = Request {
-                kind: &kind,
-                version: query.version.as_deref(),
-                as_of: None,
-                recipient: None,
-                case: &case,
-            };
-            let mut out = Preview {
-                version: None,
-                copies: 0,
-                millis: 0,
-                pages: Vec::new(),
-                problems: Vec::new(),
-                faults: Vec::new(),
-            };
-            let evidence = docket.sample_evidence(&request);
-            let files = evidence
-                .as_ref()
-                .ok()
-                .and_then(|e| e.as_ref())
-                .map(|e| e.files.clone())
-                .unwrap_or_default();
-            match evidence.and_then(|e| docket.prepare_evidenced(&request, e.as_ref())) {
-                Err(DocumentError::Invalid(p)) => out.problems = p.0,
-                Err(DocumentError::Template(TemplateError::Fill {
-                    template,
-                    line,
-                    message,
-                })) => out.faults.push(TemplateFault {
-                    file: template,
-                    line,
-                    message,
-                    excerpt: None,
-                }),
-                Err(e @ DocumentError::Template(_)) => return Err(e),
-                Err(e) => out.faults.push(TemplateFault {
-                    file: String::new(),
-                    line: 0,
-                    message: e.to_string(),
-                    excerpt: None,
-                }),
-                Ok(prepared) => {
-                    out.version = Some(prepared.version.id());
-                    out.copies = prepared.copies;
-                    let markup = prepared.markup.clone();
-                    match docket.renderer().compile_with(
-                        &prepared.version,
-                        prepared.markup,
-                        prepared.info.date,
-                        &files,
-                    ) {
-                        Ok(document) => {
-                            let engine = base64::engine::general_purpose::STANDARD;
-                            out.pages = crate::render::png_pages(&document, 1.5)
-                                .iter()
-                                .map(|png| format!("data:image/png;base64,{}", engine.encode(png)))
-                                .collect();
-                        }
-                        Err(RenderError::Compile(diags) | RenderError::Export(diags)) => {
-                            out.faults = diags
-                                .into_iter()
-                                .map(|d| TemplateFault {
-                                    excerpt: (d.file == "main.typ")
-                                        .then(|| excerpt(&markup, d.line))
-                                        .flatten(),
-                                    file: d.file,
-                                    line: d.line,
-                                    message: d.message,
-                                })
-                                .collect();
-                        }
-                        Err(e @ RenderError::Overlay(_)) => out.faults.push(TemplateFault {
-                            file: String::new(),
-                            line: 0,
-                            message: e.to_string(),
-                            excerpt: None,
-                        }),
-                    }
-                    crate::render::trim_cache();
-                }
-            }
-            out.millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
-            Ok(out)
-        })
+        .run(move || preview_of(&docket, &samples, &kind, query.version.as_deref(), &case))
         .await??;
     Ok(axum::Json(preview).into_response())
 }
 
+/// A fault with no file or line.
+fn fault(message: String) -> TemplateFault {
+    TemplateFault {
+        file: String::new(),
+        line: 0,
+        message,
+        excerpt: None,
+    }
+}
+
+/// The preview of one edit: pages, or the problems and template faults.
+fn preview_of(
+    docket: &Docket,
+    samples: &Samples,
+    kind: &str,
+    version: Option<&str>,
+    case: &Value,
+) -> Result<Preview, ApiError> {
+    let start = Instant::now();
+    let mut out = Preview {
+        version: None,
+        copies: 0,
+        millis: 0,
+        pages: Vec::new(),
+        problems: Vec::new(),
+        faults: Vec::new(),
+    };
+    // A court bundle's sample renders with its sample's register.
+    let chosen = docket.templates().select_on(kind, version, None)?;
+    let records = match samples.records(docket, &chosen) {
+        Ok(r) => r,
+        Err(e) => {
+            out.faults.push(fault(e.to_string()));
+            return Ok(out);
+        }
+    };
+    let request = Request {
+        kind,
+        version: Some(&chosen.version),
+        as_of: None,
+        recipient: None,
+        case,
+        purpose: Purpose::Proof,
+        drafts: true,
+    };
+    let checked = match docket.check(&request, &*records) {
+        Ok(c) => c,
+        Err(DocumentError::Invalid(p)) => {
+            out.problems = p.0;
+            return Ok(out);
+        }
+        Err(e @ DocumentError::Template(_)) => return Err(e.into()),
+        Err(e) => {
+            out.faults.push(fault(e.to_string()));
+            return Ok(out);
+        }
+    };
+    out.version = Some(checked.version().id());
+    out.copies = checked.copies().len();
+    match docket.render(&checked, Part::All, &Pages { pixel_per_pt: 1.5 }) {
+        Ok(rendered) => {
+            let engine = base64::engine::general_purpose::STANDARD;
+            out.pages = rendered
+                .output
+                .iter()
+                .map(|png| format!("data:image/png;base64,{}", engine.encode(png)))
+                .collect();
+        }
+        Err(DocumentError::Template(TemplateError::Fill {
+            template,
+            line,
+            message,
+        })) => out.faults.push(TemplateFault {
+            file: template,
+            line,
+            message,
+            excerpt: None,
+        }),
+        Err(e @ DocumentError::Template(_)) => return Err(e.into()),
+        Err(DocumentError::Render(RenderError::Compile(diags) | RenderError::Export(diags))) => {
+            // The lines around a fault in the filled markup.
+            let markup = docket.markup(&checked, Part::All).unwrap_or_default();
+            out.faults = diags
+                .into_iter()
+                .map(|d| TemplateFault {
+                    excerpt: (d.file == "main.typ")
+                        .then(|| excerpt(&markup, d.line))
+                        .flatten(),
+                    file: d.file,
+                    line: d.line,
+                    message: d.message,
+                })
+                .collect();
+        }
+        Err(e) => out.faults.push(fault(e.to_string())),
+    }
+    out.millis = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(out)
+}
+
 /// `?from=&to=` of the comparison.
 #[derive(Debug, Deserialize)]
-pub(super) struct DiffQuery {
+struct DiffQuery {
     from: String,
     to: String,
 }
 
 /// `GET /v1/studio/diff/{kind}?from=&to=`: the word-level differences
 /// between two versions' rendered text.
-pub(super) async fn diff(
+async fn diff(
     State(state): State<AppState>,
     UrlPath(kind): UrlPath<String>,
     Query(query): Query<DiffQuery>,
@@ -344,28 +329,20 @@ pub(super) async fn diff(
 ) -> Result<Response, ApiError> {
     require_maintainer(&state, &headers)?;
     let docket = state.docket();
+    let samples = std::sync::Arc::clone(&state.samples);
     let runs = state
         .pool
         .run(move || {
-            let texts = crate::maintain::version_texts(&docket, &kind, &query.from, &query.to);
-            crate::render::trim_cache();
-            texts.map(|(a, b)| crate::maintain::word_diff(&a, &b))
+            crate::maintain::version_texts(&docket, &samples, &kind, &query.from, &query.to)
+                .map(|(a, b)| crate::maintain::word_diff(&a, &b))
         })
-        .await?
-        .map_err(|e| match e {
-            crate::maintain::MaintainError::Template(t) => ApiError::from(DocumentError::from(t)),
-            crate::maintain::MaintainError::Document(d) => ApiError::from(d),
-            other => ApiError::internal(&other),
-        })?;
+        .await??;
     Ok(axum::Json(serde_json::json!({ "runs": runs })).into_response())
 }
 
 /// `GET /v1/studio/events`: a server-sent event each time `--dev` reloads
 /// the templates.
-pub(super) async fn events(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+async fn events(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     require_maintainer(&state, &headers)?;
     let mut rx = state.live.reloads.subscribe();
     rx.mark_unchanged();

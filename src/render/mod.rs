@@ -163,35 +163,18 @@ impl Renderer {
         files
     }
 
-    /// Compiles `markup` (a filled template of `version`) and exports it.
-    pub fn render(
-        &self,
-        version: &Version,
-        markup: String,
-        info: &DocumentInfo,
-    ) -> Result<Vec<u8>, RenderError> {
-        self.render_timed(version, markup, info).map(|(pdf, _)| pdf)
-    }
-
-    /// [`render`](Self::render), also reporting how long each stage took.
-    pub fn render_timed(
-        &self,
-        version: &Version,
-        markup: String,
-        info: &DocumentInfo,
-    ) -> Result<(Vec<u8>, StageTimes), RenderError> {
-        self.render_with(version, markup, info, &[])
-    }
-
-    /// [`render_timed`](Self::render_timed), with files supplied to this
-    /// render only (see [`world::extra_files`]).
-    pub fn render_with(
+    /// Compiles `markup` (a filled template of `version`) with `extra`
+    /// files supplied to this render only (see [`world::extra_files`]), and
+    /// finishes the document in `format`. Every few compiles, failed ones
+    /// included, Typst's cache is trimmed.
+    pub fn typeset<F: Format>(
         &self,
         version: &Version,
         markup: String,
         info: &DocumentInfo,
         extra: &[(String, Vec<u8>)],
-    ) -> Result<(Vec<u8>, StageTimes), RenderError> {
+        format: &F,
+    ) -> Result<(F::Output, StageTimes), RenderError> {
         let start = Instant::now();
         let files = self.files_for(version);
         let extra_ids = world::extra_files(extra);
@@ -200,14 +183,7 @@ impl Renderer {
         let compiled = compile_in(&world);
         drop(world);
         let compile = start.elapsed();
-        let result = compiled.and_then(|document| {
-            // Pages of supplied PDFs the template reserved room for (a court
-            // bundle's exhibits), drawn on after export.
-            let overlays = overlay::requested(&document)?;
-            let pdf = self.export(document, info)?;
-            Ok(overlay::apply(&pdf, &overlays, extra, info.attachments)?)
-        });
-        // Trim the cache every few compiles, failed ones included.
+        let result = compiled.and_then(|document| format.finish(self, document, info, extra));
         compiled_one();
         let times = StageTimes {
             compile,
@@ -218,34 +194,7 @@ impl Renderer {
             export_us = times.export.as_micros() as u64,
             "rendered"
         );
-        result.map(|pdf| (pdf, times))
-    }
-
-    /// Compiles only (for benchmarks that time the stages apart).
-    pub fn compile(
-        &self,
-        version: &Version,
-        markup: String,
-        date: NaiveDate,
-    ) -> Result<PagedDocument, RenderError> {
-        let files = self.files_for(version);
-        let world = self.world(&files, markup, date);
-        compile_in(&world)
-    }
-
-    /// Compiles with files supplied to this render only.
-    pub fn compile_with(
-        &self,
-        version: &Version,
-        markup: String,
-        date: NaiveDate,
-        extra: &[(String, Vec<u8>)],
-    ) -> Result<PagedDocument, RenderError> {
-        let files = self.files_for(version);
-        let extra = world::extra_files(extra);
-        let mut world = self.world(&files, markup, date);
-        world.extra = &extra;
-        compile_in(&world)
+        result.map(|output| (output, times))
     }
 
     /// Exports a compiled document with `info`.
@@ -419,8 +368,80 @@ pub fn png_pages(document: &PagedDocument, pixel_per_pt: f32) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// Trims Typst's cache of entries unused for a while: call after a compile
-/// that did not go through [`Renderer::render`] (which trims by itself).
-pub fn trim_cache() {
-    comemo::evict(CACHE_MAX_AGE);
+/// What a compiled document becomes.
+pub trait Format {
+    /// The output.
+    type Output;
+
+    /// Finishes a compiled document: `extra` are the files supplied to the
+    /// render (a bundle's exhibits, drawn onto the PDF after export).
+    fn finish(
+        &self,
+        renderer: &Renderer,
+        document: PagedDocument,
+        info: &DocumentInfo,
+        extra: &[(String, Vec<u8>)],
+    ) -> Result<Self::Output, RenderError>;
+}
+
+/// An archival, accessible PDF (PDF/A-2b + PDF/UA-1; a court bundle
+/// PDF/A-3b with its exhibits drawn on and attached).
+#[derive(Debug, Clone, Copy)]
+pub struct Pdf;
+
+impl Format for Pdf {
+    type Output = Vec<u8>;
+
+    fn finish(
+        &self,
+        renderer: &Renderer,
+        document: PagedDocument,
+        info: &DocumentInfo,
+        extra: &[(String, Vec<u8>)],
+    ) -> Result<Vec<u8>, RenderError> {
+        // Pages of supplied PDFs the template reserved room for (a court
+        // bundle's exhibits), drawn on after export.
+        let overlays = overlay::requested(&document)?;
+        let pdf = renderer.export(document, info)?;
+        Ok(overlay::apply(&pdf, &overlays, extra, info.attachments)?)
+    }
+}
+
+/// The text in reading order (see [`plain_text`]), without a PDF.
+#[derive(Debug, Clone, Copy)]
+pub struct Text;
+
+impl Format for Text {
+    type Output = String;
+
+    fn finish(
+        &self,
+        _: &Renderer,
+        document: PagedDocument,
+        _: &DocumentInfo,
+        _: &[(String, Vec<u8>)],
+    ) -> Result<String, RenderError> {
+        Ok(plain_text(&document))
+    }
+}
+
+/// Each page as a PNG image, at `pixel_per_pt` pixels per point.
+#[derive(Debug, Clone, Copy)]
+pub struct Pages {
+    /// Scale: 1.0 is 72 dpi.
+    pub pixel_per_pt: f32,
+}
+
+impl Format for Pages {
+    type Output = Vec<Vec<u8>>;
+
+    fn finish(
+        &self,
+        _: &Renderer,
+        document: PagedDocument,
+        _: &DocumentInfo,
+        _: &[(String, Vec<u8>)],
+    ) -> Result<Vec<Vec<u8>>, RenderError> {
+        Ok(png_pages(&document, self.pixel_per_pt))
+    }
 }

@@ -32,6 +32,17 @@ pub enum Session {
     PM,
 }
 
+/// One register mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark<'a> {
+    /// The day.
+    pub date: NaiveDate,
+    /// Morning or afternoon.
+    pub session: Session,
+    /// The national code, e.g. `O`.
+    pub code: &'a str,
+}
+
 /// What a register mark counts as in attendance statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::Edition;
 use super::calendar::add_working_days;
-use super::codes::{self, Category, Session};
+use super::codes::{self, Category};
 
 /// A posted notice is taken to be received on the second working day after
 /// posting (local authority practice; not fixed by the regulations).
@@ -43,16 +43,7 @@ pub fn window_words(edition: Edition) -> &'static str {
     }
 }
 
-/// One register mark.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mark<'a> {
-    /// The day.
-    pub date: NaiveDate,
-    /// Morning or afternoon.
-    pub session: Session,
-    /// The national code, e.g. `O`.
-    pub code: &'a str,
-}
+pub use super::codes::Mark;
 
 /// An earlier penalty notice to the same parent for the same child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -404,6 +395,7 @@ pub fn threshold(edition: Edition, marks: &[Mark<'_>]) -> Result<Window, Refusal
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::codes::Session;
 
     #[test]
     fn unauthorised_absence_needs_a_notice_to_improve_under_kpas_only() {

@@ -74,6 +74,14 @@ pub struct Entry {
     pub sections: Vec<String>,
     /// One sentence on what it is for.
     pub summary: String,
+    /// Every copy is issued into the register, whatever the caller asks
+    /// (a penalty notice needs its number from the register).
+    #[serde(default)]
+    pub always_issued: bool,
+    /// The document is made with what the register holds: a court bundle's
+    /// exhibits and chronology.
+    #[serde(default)]
+    pub uses_register: bool,
 }
 
 /// The catalogue file.
@@ -143,6 +151,11 @@ impl Catalogue {
                     ))
                 }
             };
+            if d.uses_register && !d.sections.iter().any(|s| s == "prosecution") {
+                return Err(format!(
+                    "{at}: `uses_register` documents are made for a prosecution: they need the `prosecution` section"
+                ));
+            }
             match d.recipients {
                 Recipients::NoticedParents => needs("penalty", "noticed-parents")?,
                 Recipients::Authority => needs("authority", "authority")?,

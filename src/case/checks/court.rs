@@ -1,0 +1,95 @@
+//! The court sections' own checks on the case alone: dates in order and a
+//! defendant who exists. Those that need the edition or the register are
+//! made when the document is checked (`figures`) and its evidence gathered.
+
+use super::iso;
+use crate::case::{Case, Problem};
+
+/// The court documents' own checks on the case alone (those that need the
+/// register or the edition are made when the bundle is put together).
+pub(super) fn check_court(case: &Case, problems: &mut Vec<Problem>) {
+    let date = case.date;
+    let mut push = |pointer: &str, detail: String| problems.push(Problem::new(pointer, detail));
+    if let Some(p) = &case.prosecution {
+        if p.offence_from > p.offence_to {
+            push(
+                "/prosecution/offence_to",
+                format!(
+                    "is before the start of the period ({})",
+                    iso(p.offence_from)
+                ),
+            );
+        }
+        if p.offence_to > date {
+            push(
+                "/prosecution/offence_to",
+                format!("is after the bundle's date ({})", iso(date)),
+            );
+        }
+        if p.defendant >= case.parents.len() {
+            push(
+                "/prosecution/defendant",
+                format!(
+                    "parent {} does not exist: the case lists {} parent(s) or carer(s), numbered from 0",
+                    p.defendant,
+                    case.parents.len()
+                ),
+            );
+        }
+        for (i, e) in p.chronology.iter().enumerate() {
+            if e.date > date {
+                push(
+                    &format!("/prosecution/chronology/{i}/date"),
+                    format!(
+                        "is after the bundle's date ({}); the chronology records what has happened",
+                        iso(date)
+                    ),
+                );
+            }
+        }
+        if let Some(iv) = &p.interview {
+            if iv.outcome == crate::case::InterviewOutcome::Attended && iv.held_on.is_none() {
+                push(
+                    "/prosecution/interview/held_on",
+                    "is required when the parent attended the interview".into(),
+                );
+            }
+            if iv.outcome == crate::case::InterviewOutcome::Attended && iv.record.is_empty() {
+                push("/prosecution/interview/record", "is required when the parent attended the interview: it is produced as an exhibit".into());
+            }
+            if iv.offered_on > date {
+                push(
+                    "/prosecution/interview/offered_on",
+                    format!("is after the bundle's date ({})", iso(date)),
+                );
+            }
+        }
+        if let Some(e) = &p.eso_considered
+            && e.on > date
+        {
+            push(
+                "/prosecution/eso_considered/on",
+                format!("is after the bundle's date ({})", iso(date)),
+            );
+        }
+    }
+    if let Some(e) = &case.eso {
+        if e.social_care.on > date {
+            push(
+                "/eso/social_care/on",
+                format!("is after the statement's date ({})", iso(date)),
+            );
+        }
+        for (i, step) in e.support.iter().enumerate() {
+            if step.date > date {
+                push(
+                    &format!("/eso/support/{i}/date"),
+                    format!(
+                        "is after the statement's date ({}); it records support already tried",
+                        iso(date)
+                    ),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! A request checked once: the version chosen, the typed case, its copies
+//! with each one's figures, and what the register adds. Rendering a copy
+//! takes this value and never validates again.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::case::{Case, Problem, Problems};
+use crate::evidence::Warning;
+use crate::figures::{Figures, PenaltyFigures};
+use crate::render::DocumentInfo;
+use crate::templates::{Recipients, Version};
+
+use super::provenance::{Provenance, case_hash};
+use super::{DocumentError, Part};
+
+/// One copy of a document: one mail piece for one recipient.
+#[derive(Debug, Clone)]
+pub struct Copy {
+    /// The parent it goes to (index into `parents`), for letters to parents.
+    pub recipient: Option<usize>,
+    /// For a penalty notice: this parent's terms.
+    pub(super) penalty: Option<PenaltyFigures>,
+}
+
+/// A checked request, ready to render copy by copy.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub(super) version: Arc<Version>,
+    pub(super) case: Case,
+    pub(super) copies: Vec<Copy>,
+    pub(super) figures: Figures,
+    pub(super) files: Vec<(String, Vec<u8>)>,
+    pub(super) issuing: bool,
+    pub(super) only: Option<usize>,
+}
+
+impl Checked {
+    /// The template version chosen.
+    pub fn version(&self) -> &Arc<Version> {
+        &self.version
+    }
+
+    /// The typed case, as checked (with the register's history, when
+    /// issuing a penalty notice).
+    pub fn case(&self) -> &Case {
+        &self.case
+    }
+
+    /// The copies, in order.
+    pub fn copies(&self) -> &[Copy] {
+        &self.copies
+    }
+
+    /// Whether the document is to be issued into the register: the caller
+    /// asked, or the catalogue says it always is (penalty notices).
+    pub fn issuing(&self) -> bool {
+        self.issuing
+    }
+
+    /// Whether each copy takes a notice number from the register.
+    pub fn numbered(&self) -> bool {
+        self.version.entry.recipients == Recipients::NoticedParents
+    }
+
+    /// The document's date: its date of issue.
+    pub fn date(&self) -> NaiveDate {
+        self.case.date
+    }
+
+    /// The weaker gaps the register's evidence showed (court bundles).
+    pub fn warnings(&self) -> &[Warning] {
+        self.figures
+            .bundle
+            .as_ref()
+            .map_or(&[], |b| b.warnings.as_slice())
+    }
+
+    /// Gives copy `k` (a penalty notice) the number the register reserved
+    /// for it, on its figures and on its notice in the case.
+    pub fn set_notice_number(&mut self, k: usize, number: &str) -> Result<(), DocumentError> {
+        let copy = self
+            .copies
+            .get_mut(k)
+            .ok_or_else(|| DocumentError::NoSuchCopy(k))?;
+        let (Some(figures), Some(parent)) = (copy.penalty.as_mut(), copy.recipient) else {
+            return Err(DocumentError::NoSuchCopy(k));
+        };
+        figures.notice_number = Some(number.to_owned());
+        let notice = self
+            .case
+            .penalty
+            .iter_mut()
+            .flat_map(|p| &mut p.notices)
+            .find(|n| n.parent == parent)
+            .ok_or(DocumentError::NoSuchCopy(k))?;
+        notice.notice_number = Some(number.to_owned());
+        Ok(())
+    }
+
+    /// Who copy `k` is addressed to, as the register keeps it: the name as
+    /// printed and the postcode (for the postal sort).
+    pub fn addressee(&self, k: usize) -> Result<(String, String), DocumentError> {
+        let copy = self.copies.get(k).ok_or(DocumentError::NoSuchCopy(k))?;
+        let case = &self.case;
+        if let Some(i) = copy.recipient {
+            let p = case.parents.get(i).ok_or(DocumentError::NoSuchCopy(k))?;
+            let name = match &p.title {
+                Some(title) => format!("{title} {} {}", p.given_names, p.family_name),
+                None => format!("{} {}", p.given_names, p.family_name),
+            };
+            return Ok((name, p.address.postcode.clone()));
+        }
+        // The catalogue requires the section each kind of addressee needs
+        // (`authority`, `referral`), and the case was checked to have it.
+        let missing = |section: &str| {
+            DocumentError::Invalid(Problems(vec![Problem::new(
+                format!("/{section}"),
+                "is required for this document",
+            )]))
+        };
+        Ok(match self.version.entry.recipients {
+            Recipients::Authority => {
+                let a = case
+                    .authority
+                    .as_ref()
+                    .ok_or_else(|| missing("authority"))?;
+                (a.team.clone(), a.address.postcode.clone())
+            }
+            Recipients::Agency => {
+                let r = case.referral.as_ref().ok_or_else(|| missing("referral"))?;
+                (r.agency.team.clone(), r.agency.address.postcode.clone())
+            }
+            _ => (case.school.name.clone(), String::new()),
+        })
+    }
+
+    /// The copies `part` takes, by index.
+    pub(super) fn indices(&self, part: Part) -> Result<Vec<usize>, DocumentError> {
+        match part {
+            Part::All => Ok((0..self.copies.len()).collect()),
+            Part::Copy(k) if k < self.copies.len() => Ok(vec![k]),
+            Part::Copy(k) => Err(DocumentError::NoSuchCopy(k)),
+        }
+    }
+
+    /// Where the document comes from.
+    pub(super) fn provenance(&self) -> Result<Provenance, DocumentError> {
+        Ok(Provenance {
+            kind: self.version.kind.clone(),
+            version: self.version.version.clone(),
+            template_hash: self.version.content_hash.clone(),
+            docket: env!("CARGO_PKG_VERSION").to_owned(),
+            case_hash: case_hash(&self.case).map_err(DocumentError::Serialize)?,
+            reference: self.case.reference.clone(),
+        })
+    }
+
+    /// The PDF's metadata for `part`: its /ID names the copy's recipient
+    /// (or the one asked for), so each mail piece has its own.
+    pub(super) fn info(&self, part: Part, provenance: &Provenance) -> DocumentInfo {
+        let recipient = match part {
+            Part::All => self.only,
+            Part::Copy(k) => self.copies.get(k).and_then(|c| c.recipient),
+        };
+        let recipient_part = match recipient {
+            Some(i) => format!("/recipient-{i}"),
+            None => String::new(),
+        };
+        let case = &self.case;
+        let version = &self.version;
+        DocumentInfo {
+            title: format!(
+                "{} about {} {}",
+                version.entry.title, case.pupil.given_names, case.pupil.family_name
+            ),
+            author: case.school.name.clone(),
+            ident: format!("{}/{}{}", version.id(), case.reference, recipient_part),
+            date: case.date,
+            keywords: provenance.keywords(),
+            subject: format!("{} ({})", version.entry.title, version.id()),
+            attachments: version.entry.uses_register,
+        }
+    }
+}
+
+/// The copies of a document: for letters to parents, the parent of each
+/// copy (the one asked for, or every parent or carer with parental
+/// responsibility, or for a penalty notice each parent the notices name);
+/// otherwise one copy with no parent.
+pub(super) fn recipients(
+    case: &Case,
+    only: Option<usize>,
+    to: Recipients,
+) -> Result<Vec<Option<usize>>, Problems> {
+    let noticed: Vec<usize> = match (&case.penalty, to) {
+        (Some(p), Recipients::NoticedParents) => {
+            let mut v: Vec<usize> = p.notices.iter().map(|n| n.parent).collect();
+            v.sort_unstable();
+            v
+        }
+        _ => Vec::new(),
+    };
+    let one = |detail: String| Err(Problems(vec![Problem::new("", detail)]));
+    match only {
+        Some(_) if !to.per_parent() => one(format!(
+            "this document has a single copy ({}); it cannot be rendered for one recipient",
+            match to {
+                Recipients::Authority => "to the local authority",
+                Recipients::Agency => "to the agency referred to",
+                _ => "a record signed by the parties",
+            }
+        )),
+        Some(i) if to == Recipients::NoticedParents && !noticed.contains(&i) => {
+            Err(Problems(vec![Problem::new(
+                "/penalty/notices",
+                format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
+            )]))
+        }
+        Some(i) if i < case.parents.len() => Ok(vec![Some(i)]),
+        Some(i) => Err(Problems(vec![Problem::new(
+            "/parents",
+            format!(
+                "recipient {i} does not exist: the case lists {} parent(s) or carer(s), numbered from 0",
+                case.parents.len()
+            ),
+        )])),
+        None if to == Recipients::NoticedParents => Ok(noticed.into_iter().map(Some).collect()),
+        None if to == Recipients::Parents => Ok((0..case.parents.len())
+            .filter(|&i| case.parents[i].parental_responsibility)
+            .map(Some)
+            .collect()),
+        None => Ok(vec![None]),
+    }
+}

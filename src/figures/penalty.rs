@@ -1,0 +1,120 @@
+//! The penalty-notice rules applied to one parent of a case: the threshold
+//! on the register, the notice to improve, the limit on earlier notices,
+//! the amounts and dates (see [`crate::rules::penalty`]).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::case::{self, Case, Problem, Problems};
+use crate::rules::{self, penalty};
+
+/// What a penalty notice states (or a request would lead to), for one parent.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct PenaltyFigures {
+    /// Which parent (index into `parents`).
+    pub parent: usize,
+    /// The notice's number: the case's, or the one the register reserved.
+    pub notice_number: Option<String>,
+    /// The amounts and dates.
+    #[serde(flatten)]
+    pub terms: penalty::Terms,
+    /// The register window in which the threshold is met.
+    pub window: penalty::Window,
+    /// Earlier notices that count toward the limit.
+    pub counted_notices: Vec<NaiveDate>,
+}
+
+/// What the figures are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum For {
+    /// A school's request for notices: no number, no payment address yet.
+    Request,
+    /// A notice whose number the case gives (a proof).
+    Notice,
+    /// A notice the register will number when it is issued.
+    IssuedNotice,
+}
+
+/// Applies the penalty-notice rules for the parent at `index`.
+pub fn figures(
+    case: &Case,
+    edition: rules::Edition,
+    index: usize,
+    purpose: For,
+) -> Result<PenaltyFigures, Problems> {
+    let one = |pointer: String, detail: &str| Problems(vec![Problem::new(pointer, detail)]);
+    let (Some(p), Some(attendance)) = (&case.penalty, &case.attendance) else {
+        return Err(one("/penalty".into(), "is required for this document"));
+    };
+    let Some((k, notice)) = p
+        .notices
+        .iter()
+        .enumerate()
+        .find(|(_, n)| n.parent == index)
+    else {
+        return Err(Problems(vec![Problem::new(
+            "/penalty/notices",
+            format!("there is no notice for parent {index}"),
+        )]));
+    };
+    if purpose != For::Request
+        && case
+            .authority
+            .as_ref()
+            .is_some_and(|a| a.payment_url.is_none())
+    {
+        return Err(one(
+            "/authority/payment_url".into(),
+            "is required on a penalty notice: it tells the parent where to pay",
+        ));
+    }
+    if purpose == For::Notice && notice.notice_number.is_none() {
+        return Err(one(
+            format!("/penalty/notices/{k}/notice_number"),
+            "is required on a penalty notice",
+        ));
+    }
+    if attendance.sessions.is_empty() {
+        return Err(one(
+            "/attendance/sessions".into(),
+            "a penalty notice needs the session-by-session register for the period",
+        ));
+    }
+    let marks: Vec<penalty::Mark<'_>> = super::marks(case)
+        .into_iter()
+        .filter(|m| (p.offence_from..=p.offence_to).contains(&m.date))
+        .collect();
+    let refuse = |pointer: String, r: &penalty::Refusal| {
+        Problems(vec![Problem::refusal(
+            pointer,
+            r.rule(),
+            format!("{r}; {}", r.remedy()),
+        )])
+    };
+    let window = penalty::threshold(edition, &marks)
+        .map_err(|r| refuse("/attendance/sessions".into(), &r))?;
+    penalty::check_notice_to_improve(
+        edition,
+        p.grounds == case::PenaltyGrounds::UnauthorisedHoliday,
+        p.notice_to_improve_issued_on,
+        p.requested_on,
+    )
+    .map_err(|r| refuse("/penalty/notice_to_improve_issued_on".into(), &r))?;
+    let history: Vec<penalty::PriorNotice> = notice
+        .previous_notices
+        .iter()
+        .map(|n| penalty::PriorNotice {
+            issued_on: n.issued_on,
+            withdrawn: n.withdrawn,
+        })
+        .collect();
+    let terms = penalty::terms(edition, case.date, &history)
+        .map_err(|r| refuse(format!("/penalty/notices/{k}/previous_notices"), &r))?;
+    Ok(PenaltyFigures {
+        parent: index,
+        notice_number: notice.notice_number.clone(),
+        terms,
+        window,
+        counted_notices: penalty::counting_notices(&history, case.date),
+    })
+}

@@ -1,0 +1,290 @@
+//! The HTTP layer's one error type, [`ApiError`], every conversion into it
+//! from the layers below, and its RFC 9457 `application/problem+json`
+//! rendering. This is the only place where errors become status codes.
+//!
+//! A defect (a template that does not compile, a register that fails) is a
+//! `500` whose body gives only an id; the cause travels in the response's
+//! extensions to [`log_errors`], the one middleware that logs it, never
+//! with case data.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::batch::{BatchError, Described};
+use crate::case::Problem;
+use crate::document::DocumentError;
+use crate::issue::IssueError;
+use crate::maintain::MaintainError;
+use crate::register::RegisterError;
+use crate::render::pool::PoolError;
+use crate::templates::TemplateError;
+
+/// Everything an HTTP request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// `400 Bad Request`: the body or the query string cannot be read.
+    #[error("{0}")]
+    BadRequest(String),
+    /// `403 Forbidden`: a draft or the studio without development mode or
+    /// the maintainer key.
+    #[error("{0}")]
+    Forbidden(String),
+    /// `404 Not Found`: unknown kind, version, reference, or route.
+    #[error("{0}")]
+    NotFound(String),
+    /// `409 Conflict`: an event that does not fit a document's timeline, or
+    /// a batch's file asked for before the batch is done.
+    #[error("{0}")]
+    Conflict(String),
+    /// `413 Content Too Large`: the body is over the configured limit.
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// `415 Unsupported Media Type`: the body is not JSON (or CSV where
+    /// CSV is taken).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// `422 Unprocessable Content`: the case data is not valid.
+    #[error("the case data is not valid")]
+    Invalid(Vec<Problem>),
+    /// `503 Service Unavailable`: the render queue is full or a render timed out.
+    #[error("{0}")]
+    Unavailable(String),
+    /// `500 Internal Server Error`: a defect in a template or in docket. The
+    /// cause goes to the log under `id`; the caller gets only the id.
+    #[error("internal error {id}")]
+    Internal {
+        /// Quoted in the response and the log, to find one in the other.
+        id: String,
+        /// What went wrong (never case data), for the log.
+        cause: String,
+    },
+}
+
+/// The cause of a `500`, carried in the response's extensions to the
+/// logging middleware.
+#[derive(Debug, Clone)]
+pub struct InternalCause {
+    /// The id the caller was given.
+    pub id: String,
+    /// What went wrong.
+    pub cause: String,
+}
+
+impl ApiError {
+    /// A draft asked for by someone who may not use drafts.
+    pub fn draft(id: &str) -> Self {
+        Self::Forbidden(format!(
+            "{id} is a draft: drafts render only in development mode (`docket serve --dev`) or with the maintainer key"
+        ))
+    }
+
+    /// A defect: the caller gets an id, the log the cause.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        Self::Internal {
+            id: uuid::Uuid::new_v4().to_string(),
+            cause: cause.to_string(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn problem_type(&self) -> &'static str {
+        match self {
+            Self::BadRequest(_) => "urn:docket:problem:bad-request",
+            Self::Forbidden(_) => "urn:docket:problem:forbidden",
+            Self::NotFound(_) => "urn:docket:problem:not-found",
+            Self::Conflict(_) => "urn:docket:problem:conflict",
+            Self::TooLarge(_) => "urn:docket:problem:too-large",
+            Self::UnsupportedMediaType(_) => "urn:docket:problem:unsupported-media-type",
+            Self::Invalid(_) => "urn:docket:problem:invalid-case",
+            Self::Unavailable(_) => "urn:docket:problem:unavailable",
+            Self::Internal { .. } => "urn:docket:problem:internal",
+        }
+    }
+
+    /// The RFC 9457 body.
+    fn body(&self) -> ProblemBody<'_> {
+        let status = self.status();
+        let (detail, instance, errors) = match self {
+            Self::Invalid(problems) => (
+                format!(
+                    "{} problem{} with the case data; see `errors`",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                ),
+                None,
+                Some(problems.as_slice()),
+            ),
+            Self::Internal { id, .. } => (
+                format!(
+                    "docket could not produce the document because of a defect on our side; quote {id} when reporting it"
+                ),
+                Some(format!("urn:uuid:{id}")),
+                None,
+            ),
+            other => (other.to_string(), None, None),
+        };
+        ProblemBody {
+            problem_type: self.problem_type(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            instance,
+            errors,
+        }
+    }
+}
+
+/// How a refused case of a batch is recorded: the problem a single request
+/// with it would have been answered with.
+pub fn describe(e: IssueError) -> Described {
+    let error = ApiError::from(e);
+    Described {
+        problem: serde_json::to_value(error.body()).unwrap_or(Value::Null),
+        internal: match error {
+            ApiError::Internal { id, cause } => Some((id, cause)),
+            _ => None,
+        },
+    }
+}
+
+impl From<TemplateError> for ApiError {
+    fn from(e: TemplateError) -> Self {
+        match e {
+            TemplateError::UnknownKind(_)
+            | TemplateError::UnknownVersion { .. }
+            | TemplateError::NotInForce { .. } => Self::NotFound(e.to_string()),
+            e => Self::internal(&e),
+        }
+    }
+}
+
+impl From<DocumentError> for ApiError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::Invalid(problems) => Self::Invalid(problems.0),
+            DocumentError::Template(t) => t.into(),
+            DocumentError::Draft(id) => Self::draft(&id),
+            e => Self::internal(&e),
+        }
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::NotFound(r) => {
+                Self::NotFound(format!("no issued document has reference {r}"))
+            }
+            RegisterError::Conflict(m) => Self::Conflict(m),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<IssueError> for ApiError {
+    fn from(e: IssueError) -> Self {
+        match e {
+            IssueError::Document(d) => d.into(),
+            IssueError::Register(r) => r.into(),
+        }
+    }
+}
+
+impl From<BatchError> for ApiError {
+    fn from(e: BatchError) -> Self {
+        match e {
+            BatchError::Register(r) => r.into(),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<MaintainError> for ApiError {
+    fn from(e: MaintainError) -> Self {
+        match e {
+            MaintainError::Template(t) => t.into(),
+            MaintainError::Document(d) => d.into(),
+            other => Self::internal(&other),
+        }
+    }
+}
+
+impl From<PoolError> for ApiError {
+    fn from(e: PoolError) -> Self {
+        match e {
+            PoolError::Busy | PoolError::TimedOut(_) => Self::Unavailable(e.to_string()),
+            PoolError::Failed => Self::internal(&e),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::internal(&e)
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    problem_type: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instance: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [Problem]>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        // A body of strings and numbers always serialises.
+        let json = serde_json::to_vec(&self.body()).unwrap_or_default();
+        let mut response = (status, json).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::Internal { id, cause } = self {
+            response
+                .extensions_mut()
+                .insert(InternalCause { id, cause });
+        }
+        response
+    }
+}
+
+/// Logs every defect a response reports, once, with its id: the one place
+/// errors are logged (inside the request's span, so with its request id).
+pub async fn log_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(InternalCause { id, cause }) = response.extensions().get::<InternalCause>() {
+        tracing::error!(error.id = %id, error = %cause, "internal error");
+    }
+    response
+}

@@ -1,0 +1,417 @@
+//! Batches of the print room as the register keeps them: each batch's
+//! options and cases (one row each, so any size is read back one case at a
+//! time), each case's outcome, and the delivery of its callback.
+
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Register, RegisterError, count, int, now};
+
+/// Where a batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BatchState {
+    /// Recorded, not started.
+    Queued,
+    /// Issuing its cases or writing its files.
+    Running,
+    /// Finished: its files are written.
+    Done,
+    /// Stopped by a failure of the register or of its files.
+    Failed,
+}
+
+impl BatchState {
+    /// Its name in the register and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    /// Whether the batch has ended, done or failed.
+    pub fn finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed)
+    }
+}
+
+impl std::fmt::Display for BatchState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The outcome of one case of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordState {
+    /// Its documents are issued.
+    Issued,
+    /// It was refused: its record carries the problem.
+    Refused,
+}
+
+impl RecordState {
+    /// Its name in the register and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Issued => "issued",
+            Self::Refused => "refused",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Issued, Self::Refused]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A batch as the register keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRow {
+    /// Its id.
+    pub id: String,
+    /// The document kind.
+    pub kind: String,
+    /// The request's options as posted (JSON).
+    pub request_json: String,
+    /// Where it stands.
+    pub status: BatchState,
+    /// Cases in it.
+    pub total: usize,
+    /// Who asked.
+    pub requested_by: String,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+    /// Its callback's delivery, if it has a callback.
+    pub callback: Option<CallbackState>,
+}
+
+/// Where a batch's callback stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallbackState {
+    /// The URL called.
+    pub url: String,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// When it was delivered (a 2xx answer), if it was.
+    pub delivered_at: Option<String>,
+    /// Why the last attempt failed, until one succeeds.
+    pub last_error: Option<String>,
+    /// When it was given up (refused, or out of attempts), if it was.
+    pub given_up_at: Option<String>,
+}
+
+/// The outcome for one case of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchRecord {
+    /// Its index in the batch.
+    pub index: usize,
+    /// Issued or refused.
+    pub status: RecordState,
+    /// The references issued for it (one per copy).
+    pub references: Vec<String>,
+    /// Why it was refused: an RFC 9457 problem as JSON.
+    pub problem: Option<String>,
+}
+
+/// A new batch, as [`Register::create_batch`] records it.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBatch<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// The caller's idempotency key, if any.
+    pub idempotency_key: Option<&'a str>,
+    /// The document kind.
+    pub kind: &'a str,
+    /// Its options (JSON).
+    pub request_json: &'a str,
+    /// Called when it ends.
+    pub callback_url: Option<&'a str>,
+    /// How many cases it has.
+    pub total: usize,
+    /// Who asked.
+    pub requested_by: &'a str,
+}
+
+impl Register {
+    /// Records a new batch with its cases (one row each), or returns the one
+    /// already made with the same idempotency key (`true` when it already
+    /// existed).
+    pub fn create_batch(
+        &self,
+        batch: &NewBatch<'_>,
+        cases: &mut dyn Iterator<Item = &str>,
+    ) -> Result<(String, bool), RegisterError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(key) = batch.idempotency_key {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM batches WHERE idempotency_key = ?1",
+                    params![key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(existing) = existing {
+                return Ok((existing, true));
+            }
+        }
+        tx.execute(
+            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at, callback_url)
+             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8)",
+            params![
+                batch.id,
+                batch.idempotency_key,
+                batch.kind,
+                batch.request_json,
+                int(batch.total),
+                batch.requested_by,
+                now(),
+                batch.callback_url
+            ],
+        )?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO batch_cases (batch_id, idx, case_json) VALUES (?1, ?2, ?3)",
+            )?;
+            for (i, case) in cases.enumerate() {
+                insert.execute(params![batch.id, int(i), case])?;
+            }
+        }
+        tx.commit()?;
+        Ok((batch.id.to_owned(), false))
+    }
+
+    /// One case of a batch, as posted (JSON text).
+    pub fn batch_case(&self, batch: &str, index: usize) -> Result<String, RegisterError> {
+        self.conn()
+            .prepare_cached("SELECT case_json FROM batch_cases WHERE batch_id = ?1 AND idx = ?2")?
+            .query_row(params![batch, int(index)], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| RegisterError::NotFound(format!("case {index} of batch {batch}")))
+    }
+
+    /// One batch.
+    pub fn batch(&self, id: &str) -> Result<BatchRow, RegisterError> {
+        let row = self
+            .conn()
+            .query_row(
+                "SELECT id, kind, request_json, status, total, requested_by, error,
+                        callback_url, callback_attempts, callback_delivered_at, callback_error,
+                        callback_given_up_at
+                 FROM batches WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                        ),
+                        (
+                            r.get::<_, Option<String>>(7)?,
+                            r.get::<_, i64>(8)?,
+                            r.get::<_, Option<String>>(9)?,
+                            r.get::<_, Option<String>>(10)?,
+                            r.get::<_, Option<String>>(11)?,
+                        ),
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| RegisterError::NotFound(format!("batch {id}")))?;
+        let ((id, kind, request_json, status, total, requested_by, error), callback) = row;
+        let at = || format!("batch {id}");
+        let status = BatchState::parse(&status).ok_or_else(|| {
+            RegisterError::Corrupt(format!("{}: `{status}` is not a batch's status", at()))
+        })?;
+        let (url, attempts, delivered_at, last_error, given_up_at) = callback;
+        let callback = match url {
+            Some(url) => Some(CallbackState {
+                url,
+                attempts: u32::try_from(attempts).map_err(|_| {
+                    RegisterError::Corrupt(format!("{}: {attempts} callback attempts", at()))
+                })?,
+                delivered_at,
+                last_error,
+                given_up_at,
+            }),
+            None => None,
+        };
+        Ok(BatchRow {
+            total: count(total, &at)?,
+            id,
+            kind,
+            request_json,
+            status,
+            requested_by,
+            error,
+            callback,
+        })
+    }
+
+    /// Sets a batch's status (and the error, when it failed).
+    pub fn set_batch_status(
+        &self,
+        id: &str,
+        status: BatchState,
+        error: Option<&str>,
+    ) -> Result<(), RegisterError> {
+        let finished = status.finished().then(now);
+        self.conn().execute(
+            "UPDATE batches SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1",
+            params![id, status.as_str(), error, finished],
+        )?;
+        Ok(())
+    }
+
+    /// Records one attempt to deliver a batch's callback: `Ok(())` when it
+    /// was delivered, else why not.
+    pub fn record_callback(
+        &self,
+        id: &str,
+        outcome: Result<(), &str>,
+    ) -> Result<(), RegisterError> {
+        let (delivered, error) = match outcome {
+            Ok(()) => (Some(now()), None),
+            Err(e) => (None, Some(e)),
+        };
+        self.conn().execute(
+            "UPDATE batches SET callback_attempts = callback_attempts + 1,
+                    callback_delivered_at = ?2, callback_error = ?3 WHERE id = ?1",
+            params![id, delivered, error],
+        )?;
+        Ok(())
+    }
+
+    /// Records that a batch's callback is given up: it is not tried again.
+    pub fn give_up_callback(&self, id: &str) -> Result<(), RegisterError> {
+        self.conn().execute(
+            "UPDATE batches SET callback_given_up_at = ?2 WHERE id = ?1",
+            params![id, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Finished batches whose callback a stop interrupted: neither delivered
+    /// nor given up. Their ids and URLs, oldest first.
+    pub fn pending_callbacks(&self) -> Result<Vec<(String, String)>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, callback_url FROM batches
+             WHERE status IN ('done', 'failed') AND callback_url IS NOT NULL
+               AND callback_delivered_at IS NULL AND callback_given_up_at IS NULL
+             ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records the outcome of one case of a batch.
+    pub fn add_batch_record(&self, batch: &str, record: &BatchRecord) -> Result<(), RegisterError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT OR REPLACE INTO batch_records (batch_id, idx, status, reference, problem) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                batch,
+                int(record.index),
+                record.status.as_str(),
+                record.references.join(","),
+                record.problem
+            ])?;
+        Ok(())
+    }
+
+    /// The outcomes recorded so far, by index.
+    pub fn batch_records(&self, batch: &str) -> Result<Vec<BatchRecord>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT idx, status, reference, problem FROM batch_records WHERE batch_id = ?1 ORDER BY idx",
+        )?;
+        let rows = stmt.query_map(params![batch], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (index, status, refs, problem) = row?;
+            let at = || format!("record {index} of batch {batch}");
+            out.push(BatchRecord {
+                index: count(index, &at)?,
+                status: RecordState::parse(&status).ok_or_else(|| {
+                    RegisterError::Corrupt(format!("{}: `{status}` is not an outcome", at()))
+                })?,
+                // A refused case has no references: NULL or empty.
+                references: refs
+                    .as_deref()
+                    .unwrap_or("")
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                problem,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Documents stored for a batch: `(index, recipient index, reference)`,
+    /// to resume a case whose record was never written (a stop in between).
+    pub fn batch_documents(
+        &self,
+        batch: &str,
+    ) -> Result<Vec<(usize, Option<usize>, String)>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT batch_index, recipient_index, reference FROM documents WHERE batch_id = ?1 ORDER BY batch_index, reference",
+        )?;
+        let rows = stmt.query_map(params![batch], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (index, recipient, reference) = row?;
+            let at = || format!("document {reference} of batch {batch}");
+            out.push((
+                count(index, &at)?,
+                recipient.map(|i| count(i, &at)).transpose()?,
+                reference,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// Batches that were queued or running when the service last stopped.
+    pub fn unfinished_batches(&self) -> Result<Vec<String>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id FROM batches WHERE status IN ('queued', 'running') ORDER BY created_at",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

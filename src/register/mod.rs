@@ -1,0 +1,317 @@
+//! The register of issued documents: an embedded SQLite database (created
+//! and migrated on open; migrations in `migrations/`). It hands out
+//! references (notice numbers with a check letter, sequential per year),
+//! keeps every issued document with its template version, input case, PDF
+//! and hashes, the status timeline of each notice, and the batches of the
+//! print room with their callbacks.
+//!
+//! Numbers are never reused: a number is reserved in one transaction before
+//! its document is rendered, and stored with the document in another. If
+//! the process stops in between, the next start marks the number void with
+//! the reason, so every number is either used or accounted for. Writes are
+//! transactions; WAL journal, so a killed process loses nothing committed.
+//!
+//! The register implements [`crate::evidence::Records`], the pipeline's
+//! one view of it. Data read back that does not parse is an error naming
+//! its row ([`RegisterError::Corrupt`]), never a default.
+
+mod batches;
+mod documents;
+mod events;
+mod numbers;
+
+pub use batches::{BatchRecord, BatchRow, BatchState, CallbackState, NewBatch, RecordState};
+pub use documents::NewDocument;
+pub use events::EventKind;
+pub use numbers::{NumberStatus, Series};
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::Connection;
+
+/// The migrations, in order; the database's `user_version` says how many
+/// have been applied.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_register.sql"),
+    include_str!("../../migrations/0002_batch_cases.sql"),
+    include_str!("../../migrations/0003_batch_callbacks.sql"),
+    include_str!("../../migrations/0004_document_warnings.sql"),
+    include_str!("../../migrations/0005_callback_given_up.sql"),
+];
+
+/// What can go wrong with the register.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// SQLite failed (disk, lock, corrupt file).
+    #[error("register database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The database is newer than this docket.
+    #[error("the register has schema version {found}; this docket knows up to {known}")]
+    TooNew {
+        /// The database's version.
+        found: i64,
+        /// This build's newest migration.
+        known: usize,
+    },
+    /// No such document.
+    #[error("no issued document has reference {0}")]
+    NotFound(String),
+    /// A stored record could not be read back: the row and why.
+    #[error("a stored record could not be read: {0}")]
+    Corrupt(String),
+    /// An event that does not fit the document's timeline.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+impl From<RegisterError> for crate::evidence::RecordsError {
+    fn from(e: RegisterError) -> Self {
+        match e {
+            RegisterError::Corrupt(why) => Self::Corrupt(why),
+            other => Self::Unavailable(Box::new(other)),
+        }
+    }
+}
+
+/// The register.
+#[derive(Debug)]
+pub struct Register {
+    conn: Mutex<Connection>,
+}
+
+/// The time now, as the register records it.
+fn now() -> String {
+    Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A date stored as `YYYY-MM-DD`, or the row's corruption: `row` names it.
+fn date(text: &str, row: &dyn Fn() -> String) -> Result<NaiveDate, RegisterError> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| RegisterError::Corrupt(format!("{}: `{text}` is not a date", row())))
+}
+
+/// A count or index stored as an integer, or the row's corruption.
+fn count(value: i64, row: &dyn Fn() -> String) -> Result<usize, RegisterError> {
+    usize::try_from(value)
+        .map_err(|_| RegisterError::Corrupt(format!("{}: {value} is not a count", row())))
+}
+
+/// An index or count as SQLite stores it (every count docket keeps fits).
+fn int(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl Register {
+    /// Opens (creating and migrating if need be) the register at `path`, and
+    /// voids any number reserved by a process that stopped before using it.
+    pub fn open(path: &Path) -> Result<Self, RegisterError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::setup(conn)
+    }
+
+    /// A register in memory, for tests and samples.
+    pub fn in_memory() -> Result<Self, RegisterError> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, RegisterError> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let applied = usize::try_from(version).unwrap_or(usize::MAX);
+        if applied > MIGRATIONS.len() {
+            return Err(RegisterError::TooNew {
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i + 1)?;
+            tx.commit()?;
+        }
+        let register = Self {
+            conn: Mutex::new(conn),
+        };
+        let voided = register.void_abandoned()?;
+        if voided > 0 {
+            tracing::warn!(
+                voided,
+                "numbers reserved before a stop were never used: marked void"
+            );
+        }
+        Ok(register)
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection as SQLite
+        // left it (every write is a transaction), so it is safe to go on.
+        match self.conn.lock() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::{EventName, person_key};
+    use crate::rules::d;
+
+    fn doc<'a>(reference: &'a str, pdf: &'a [u8]) -> NewDocument<'a> {
+        NewDocument {
+            reference,
+            kind: "penalty-notice",
+            version: "kpas-1",
+            template_hash: "sha256:t",
+            case_json: "{}",
+            case_hash: "sha256:c",
+            case_reference: "ATT/1",
+            pupil_upn: "W886200012345",
+            school: "Oakfield",
+            recipient_index: Some(0),
+            recipient_name: "Ms Jane Brown",
+            recipient_postcode: "ME15 7RY",
+            issued_on: d(2026, 11, 23),
+            served_on: Some(d(2026, 11, 25)),
+            pdf,
+            warnings: &[],
+            requested_by: "test",
+            batch: None,
+        }
+    }
+
+    #[test]
+    fn numbers_are_sequential_per_year_and_never_reused() {
+        let r = Register::in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let a = r
+            .reserve(Series::PenaltyNotice, d(2026, 3, 1))
+            .unwrap_or_default();
+        let b = r
+            .reserve(Series::PenaltyNotice, d(2026, 3, 1))
+            .unwrap_or_default();
+        let c = r
+            .reserve(Series::PenaltyNotice, d(2027, 1, 4))
+            .unwrap_or_default();
+        assert!(
+            a.starts_with("PN26-000001")
+                && b.starts_with("PN26-000002")
+                && c.starts_with("PN27-000001")
+        );
+        r.void(&b, "render failed").unwrap_or_default();
+        r.store(&doc(&a, b"%PDF-a"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // A void or used number cannot be stored again.
+        assert!(r.store(&doc(&a, b"%PDF-x")).is_err());
+        assert!(r.store(&doc(&b, b"%PDF-x")).is_err());
+        let next = r
+            .reserve(Series::PenaltyNotice, d(2026, 3, 2))
+            .unwrap_or_default();
+        assert!(next.starts_with("PN26-000003"), "{next}");
+        let numbers = r.numbers(Series::PenaltyNotice, 2026).unwrap_or_default();
+        let statuses: Vec<&str> = numbers.iter().map(|(_, s, _)| s.as_str()).collect();
+        assert_eq!(statuses, ["used", "void", "reserved"]);
+        assert_eq!(r.pdf(&a).unwrap_or_default(), b"%PDF-a");
+    }
+
+    #[test]
+    fn timelines_follow_the_notice() {
+        let r = Register::in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let a = r
+            .reserve(Series::PenaltyNotice, d(2026, 11, 23))
+            .unwrap_or_default();
+        r.store(&doc(&a, b"%PDF")).unwrap_or_else(|e| panic!("{e}"));
+        let before = EventKind::Paid {
+            amount_pence: 8000,
+            on: d(2026, 11, 1),
+        };
+        assert!(matches!(
+            r.add_event(&a, &before, "x"),
+            Err(RegisterError::Conflict(_))
+        ));
+        let t = r
+            .add_event(
+                &a,
+                &EventKind::Paid {
+                    amount_pence: 8000,
+                    on: d(2026, 12, 1),
+                },
+                "finance",
+            )
+            .unwrap_or_default();
+        assert_eq!(
+            t.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
+            ["issued", "paid"]
+        );
+        // Paid is final.
+        let w = EventKind::Withdrawn {
+            reason: "x".into(),
+            on: d(2026, 12, 2),
+        };
+        assert!(matches!(
+            r.add_event(&a, &w, "x"),
+            Err(RegisterError::Conflict(_))
+        ));
+        assert_eq!(r.get(&a).map(|i| i.status).ok(), Some(EventName::Paid));
+        assert!(matches!(
+            r.add_event("PN26-999999A", &w, "x"),
+            Err(RegisterError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn prior_notices_find_the_parent_and_withdrawals() {
+        let r = Register::in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let a = r
+            .reserve(Series::PenaltyNotice, d(2026, 1, 5))
+            .unwrap_or_default();
+        r.store(&doc(&a, b"%PDF")).unwrap_or_else(|e| panic!("{e}"));
+        r.add_event(
+            &a,
+            &EventKind::Withdrawn {
+                reason: "wrong parent".into(),
+                on: d(2026, 11, 30),
+            },
+            "t",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let prior = r
+            .prior_notices("W886200012345", &person_key("Jane", "Brown"))
+            .unwrap_or_default();
+        assert_eq!(prior.len(), 1);
+        assert!(prior[0].withdrawn);
+        assert!(
+            r.prior_notices("W886200012345", &person_key("John", "Brown"))
+                .unwrap_or_default()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn abandoned_reservations_are_voided_on_open() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("register.db");
+        {
+            let r = Register::open(&path).unwrap_or_else(|e| panic!("{e}"));
+            r.reserve(Series::PenaltyNotice, d(2026, 5, 5))
+                .unwrap_or_default();
+        }
+        let r = Register::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        let numbers = r.numbers(Series::PenaltyNotice, 2026).unwrap_or_default();
+        assert_eq!(numbers.len(), 1);
+        assert_eq!(numbers[0].1, NumberStatus::Void);
+        assert!(
+            numbers[0]
+                .2
+                .as_deref()
+                .unwrap_or_default()
+                .contains("process stopped")
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! References: sequential per series and year, each with a check letter
+//! (`PN26-000123K`), reserved before its document is rendered and then used
+//! by it, or voided with the reason. None is reused or skipped unrecorded.
+
+use chrono::{Datelike, NaiveDate};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Register, RegisterError, now};
+use crate::rules::reference;
+
+/// A number series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Series {
+    /// Penalty notices: `PN26-000123K`.
+    PenaltyNotice,
+    /// Every other issued document: `DK26-000045X`.
+    Document,
+}
+
+impl Series {
+    fn code(self) -> &'static str {
+        match self {
+            Self::PenaltyNotice => "PN",
+            Self::Document => "DK",
+        }
+    }
+}
+
+/// Where a reference stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberStatus {
+    /// Handed out; its document is being made.
+    Reserved,
+    /// Its document is stored.
+    Used,
+    /// Its document never arrived: kept with the reason.
+    Void,
+}
+
+impl NumberStatus {
+    /// Its name in the register.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reserved => "reserved",
+            Self::Used => "used",
+            Self::Void => "void",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Reserved, Self::Used, Self::Void]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+impl Register {
+    /// Reserves the next reference of `series` for the year of `on`.
+    pub fn reserve(&self, series: Series, on: NaiveDate) -> Result<String, RegisterError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let year = on.year();
+        let next: u32 = tx
+            .prepare_cached("SELECT next FROM counters WHERE series = ?1 AND year = ?2")?
+            .query_row(params![series.code(), year], |r| r.get(0))
+            .optional()?
+            .unwrap_or(1);
+        tx.prepare_cached(
+            "INSERT INTO counters (series, year, next) VALUES (?1, ?2, ?3)
+             ON CONFLICT (series, year) DO UPDATE SET next = excluded.next",
+        )?
+        .execute(params![series.code(), year, next + 1])?;
+        let reference = reference::format(series.code(), year, next);
+        tx.prepare_cached(
+            "INSERT INTO numbers (reference, series, year, seq, status, reserved_at) VALUES (?1, ?2, ?3, ?4, 'reserved', ?5)",
+        )?
+        .execute(params![reference, series.code(), year, next, now()])?;
+        tx.commit()?;
+        Ok(reference)
+    }
+
+    /// Gives up a reserved reference (its document could not be made): it
+    /// stays on record as void, with `why`.
+    pub fn void(&self, reference: &str, why: &str) -> Result<(), RegisterError> {
+        self.conn().execute(
+            "UPDATE numbers SET status = 'void', note = ?2 WHERE reference = ?1 AND status = 'reserved'",
+            params![reference, why],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn void_abandoned(&self) -> Result<usize, RegisterError> {
+        Ok(self.conn().execute(
+            "UPDATE numbers SET status = 'void', note = 'reserved, but the process stopped before its document was stored'
+             WHERE status = 'reserved'",
+            [],
+        )?)
+    }
+
+    /// Every reference handed out in a series and year, with its status and
+    /// note: for audits (no number skipped without a record).
+    pub fn numbers(
+        &self,
+        series: Series,
+        year: i32,
+    ) -> Result<Vec<(String, NumberStatus, Option<String>)>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT reference, status, note FROM numbers WHERE series = ?1 AND year = ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![series.code(), year], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (reference, status, note) = row?;
+            let status = NumberStatus::parse(&status).ok_or_else(|| {
+                RegisterError::Corrupt(format!(
+                    "number {reference}: `{status}` is not a number's status"
+                ))
+            })?;
+            out.push((reference, status, note));
+        }
+        Ok(out)
+    }
+}
