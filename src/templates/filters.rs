@@ -1,4 +1,5 @@
-//! Filters and the output formatter that templates use. Filters return plain
+//! The environment every template runs in, and the filters and output
+//! formatter it gives templates. Filters return plain
 //! text, which the formatter then escapes, unless they build Typst markup
 //! themselves, in which case they escape every piece of data they include.
 
@@ -7,6 +8,42 @@ use minijinja::value::{Value, ValueKind};
 use minijinja::{Error, ErrorKind, Output, State};
 
 use super::escape;
+
+/// The minijinja environment every template runs in.
+pub(super) fn environment() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    let syntax = minijinja::syntax::SyntaxConfig::builder()
+        .block_delimiters("<%", "%>")
+        .variable_delimiters("<<", ">>")
+        .comment_delimiters("<#", "#>")
+        .trim_blocks(true)
+        .lstrip_blocks(true)
+        .keep_trailing_newline(true)
+        .build();
+    match syntax {
+        Ok(syntax) => env.set_syntax(syntax),
+        Err(e) => unreachable!("the template delimiters are distinct: {e}"),
+    }
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Custom(TYPST.into()));
+    env.set_formatter(formatter);
+    // `|safe` would let a template print case data unescaped.
+    env.remove_filter("safe");
+    env.add_filter("long_date", long_date);
+    env.add_filter("day_date", day_date);
+    env.add_filter("short_date", short_date);
+    env.add_filter("time", time);
+    env.add_filter("money", money);
+    env.add_filter("name", name);
+    env.add_filter("salutation", salutation);
+    env.add_filter("known_as", known_as);
+    env.add_filter("join_and", join_and);
+    env.add_filter("sessions", sessions);
+    env.add_filter("address_lines", address_lines);
+    env.add_filter("postcode", postcode);
+    env.add_filter("str", str_literal);
+    env
+}
 
 /// The auto-escape mode every template runs in (the formatter escapes for
 /// Typst markup in every mode, so `autoescape false` changes nothing).

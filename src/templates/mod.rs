@@ -18,6 +18,7 @@
 pub mod catalogue;
 pub mod escape;
 mod filters;
+use filters::environment;
 mod load;
 pub mod lock;
 
@@ -30,8 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use minijinja::syntax::SyntaxConfig;
-use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use minijinja::Environment;
 use serde::{Deserialize, Serialize};
 
 /// Name of the template file in a version folder.
@@ -418,42 +418,6 @@ fn fill_error(name: &str, e: &minijinja::Error) -> TemplateError {
             .detail()
             .map_or_else(|| e.kind().to_string(), str::to_owned),
     }
-}
-
-/// The minijinja environment every template runs in.
-fn environment() -> Environment<'static> {
-    let mut env = Environment::new();
-    let syntax = SyntaxConfig::builder()
-        .block_delimiters("<%", "%>")
-        .variable_delimiters("<<", ">>")
-        .comment_delimiters("<#", "#>")
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build();
-    match syntax {
-        Ok(syntax) => env.set_syntax(syntax),
-        Err(e) => unreachable!("the template delimiters are distinct: {e}"),
-    }
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| AutoEscape::Custom(filters::TYPST.into()));
-    env.set_formatter(filters::formatter);
-    // `|safe` would let a template print case data unescaped.
-    env.remove_filter("safe");
-    env.add_filter("long_date", filters::long_date);
-    env.add_filter("day_date", filters::day_date);
-    env.add_filter("short_date", filters::short_date);
-    env.add_filter("time", filters::time);
-    env.add_filter("money", filters::money);
-    env.add_filter("name", filters::name);
-    env.add_filter("salutation", filters::salutation);
-    env.add_filter("known_as", filters::known_as);
-    env.add_filter("join_and", filters::join_and);
-    env.add_filter("sessions", filters::sessions);
-    env.add_filter("address_lines", filters::address_lines);
-    env.add_filter("postcode", filters::postcode);
-    env.add_filter("str", filters::str_literal);
-    env
 }
 
 pub use crate::digest::sha256;
