@@ -99,6 +99,8 @@ pub enum EventName {
     Withdrawn,
     /// Prosecution began after non-payment.
     ProsecutionStarted,
+    /// An earlier event was recorded in error and is superseded.
+    Corrected,
 }
 
 impl EventName {
@@ -110,6 +112,7 @@ impl EventName {
             Self::Paid => "paid",
             Self::Withdrawn => "withdrawn",
             Self::ProsecutionStarted => "prosecution-started",
+            Self::Corrected => "corrected",
         }
     }
 
@@ -120,6 +123,7 @@ impl EventName {
             Self::Paid,
             Self::Withdrawn,
             Self::ProsecutionStarted,
+            Self::Corrected,
         ]
         .into_iter()
         .find(|e| e.as_str() == name)
@@ -177,6 +181,8 @@ pub struct Issued {
 /// One entry of a document's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Event {
+    /// Its id on the timeline (a correction names the one it supersedes).
+    pub id: i64,
     /// What happened.
     pub event: EventName,
     /// The day it happened.
@@ -184,9 +190,18 @@ pub struct Event {
     /// For payments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub amount_pence: Option<u32>,
-    /// For withdrawals.
+    /// For withdrawals: the ground.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ground: Option<crate::rules::events::WithdrawalGround>,
+    /// For withdrawals and corrections: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a correction: the event it supersedes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<i64>,
+    /// For an event recorded in error: the correction that supersedes it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<i64>,
     /// Who recorded it.
     pub by: String,
     /// When it was recorded.
@@ -303,6 +318,7 @@ mod tests {
             EventName::Paid,
             EventName::Withdrawn,
             EventName::ProsecutionStarted,
+            EventName::Corrected,
         ] {
             assert_eq!(EventName::parse(e.as_str()), Some(e));
             assert_eq!(

@@ -1,17 +1,27 @@
 //! Issuing: rendering documents that are sent, each copy its own mail piece
 //! for one recipient under its own reference in the register. Penalty
 //! notices get notice numbers from the register (any in the case are
-//! replaced) and, when the case gives no history for a parent, their earlier
-//! notices from the register, so the limit of two in three years holds (see
-//! [`Docket::check`]). If anything fails, every number reserved for the
-//! request is voided with the reason: nothing is half-issued.
+//! replaced), each claimed with the offence it is for so that no two
+//! notices cover the same absence, and, when the case gives no history for
+//! a parent, their earlier notices from the register, so the limit of two
+//! in three years holds (see [`Docket::check`]).
+//!
+//! Legal state changes exactly once: every copy of a request is rendered
+//! first and then stored, with the outcome of its idempotency key, in one
+//! transaction; if anything fails, nothing is stored and every number
+//! reserved for the request is voided with the reason. A request sent
+//! again with the same key gets the first result.
 
 use serde::Serialize;
 
+use crate::case::{Problem, Problems};
 use crate::document::{Checked, Docket, DocumentError, Part, Rendered, Request, canonical_json};
-use crate::evidence::Warning;
-use crate::register::{NewDocument, Register, RegisterError, Series};
+use crate::evidence::{Warning, person_key};
+use crate::register::{
+    Claim, KeyState, NewDocument, Register, RegisterError, Series, complete_key_in,
+};
 use crate::render::Pdf;
+use crate::render::pool::Commit;
 use crate::rules::calendar::add_working_days;
 use crate::rules::penalty::DEEMED_SERVICE_WORKING_DAYS;
 
@@ -24,6 +34,33 @@ pub enum IssueError {
     /// The register failed.
     #[error(transparent)]
     Register(#[from] RegisterError),
+    /// The register refused it by a rule (a second notice for the same
+    /// offence).
+    #[error(transparent)]
+    Refused(Problems),
+    /// The caller's time limit passed before anything was reserved:
+    /// nothing was issued.
+    #[error("the time limit passed before the document was issued; nothing was issued")]
+    TimedOut,
+    /// The idempotency key was used with another request.
+    #[error(
+        "the Idempotency-Key `{0}` was used with a different request; send a new key for a new request"
+    )]
+    KeyReused(String),
+    /// The idempotency key's first request is still being issued.
+    #[error("a request with the Idempotency-Key `{0}` is still being issued; try again shortly")]
+    KeyInProgress(String),
+}
+
+/// An idempotency key sent with a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Idempotency<'a> {
+    /// Who sent it: keys belong to their caller.
+    pub caller: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// The hash of the request it came with.
+    pub request_sha256: &'a str,
 }
 
 /// Who issues, and for which batch.
@@ -33,6 +70,22 @@ pub struct Issuer<'a> {
     pub requested_by: &'a str,
     /// The batch and the index in it, for the print room.
     pub batch: Option<(&'a str, usize)>,
+    /// The caller's idempotency key, if any.
+    pub idempotency: Option<Idempotency<'a>>,
+    /// The caller's time limit: asked before anything is reserved.
+    pub commit: Option<&'a Commit>,
+}
+
+impl<'a> Issuer<'a> {
+    /// An issuer with no key and no time limit.
+    pub fn new(requested_by: &'a str) -> Self {
+        Self {
+            requested_by,
+            batch: None,
+            idempotency: None,
+            commit: None,
+        }
+    }
 }
 
 /// One issued copy.
@@ -60,7 +113,8 @@ pub struct IssuedCopy {
 pub enum Posted {
     /// Rendered and not issued: every copy in one PDF.
     Rendered(Box<Rendered<Vec<u8>>>),
-    /// Issued: one stored copy per recipient.
+    /// Issued: one stored copy per recipient (or, for a request sent again
+    /// with its idempotency key, the copies it issued the first time).
     Issued(Vec<IssuedCopy>),
 }
 
@@ -72,6 +126,18 @@ pub fn post(
     request: &Request<'_>,
     issuer: Issuer<'_>,
 ) -> Result<Posted, IssueError> {
+    // A request sent again is answered from what it issued, before the
+    // case is checked again (the first notice would now count against it).
+    if let Some(key) = issuer.idempotency {
+        match register.key_state(key.caller, key.key, key.request_sha256)? {
+            KeyState::Fresh => {}
+            KeyState::Issued(references) => {
+                return Ok(Posted::Issued(reprint(register, &references)?));
+            }
+            KeyState::Mismatch => return Err(IssueError::KeyReused(key.key.to_owned())),
+            KeyState::InProgress => return Err(IssueError::KeyInProgress(key.key.to_owned())),
+        }
+    }
     let mut checked = docket.check(request, register)?;
     if checked.issuing() {
         Ok(Posted::Issued(issue_checked(
@@ -89,6 +155,24 @@ pub fn post(
     }
 }
 
+/// The copies a request issued, read back from the register byte for byte.
+fn reprint(register: &Register, references: &[String]) -> Result<Vec<IssuedCopy>, IssueError> {
+    let mut out = Vec::new();
+    for reference in references {
+        let issued = register.get(reference)?;
+        out.push(IssuedCopy {
+            pdf: register.pdf(reference)?,
+            reference: issued.reference,
+            recipient: issued.recipient_name,
+            postcode: issued.recipient_postcode,
+            school: issued.school,
+            template: format!("{}@{}", issued.kind, issued.version),
+            warnings: issued.warnings,
+        });
+    }
+    Ok(out)
+}
+
 /// Issues the document `request` asks for: one copy per recipient, each
 /// stored under its own reference.
 pub fn issue(
@@ -101,29 +185,56 @@ pub fn issue(
     issue_checked(docket, register, &mut checked, issuer)
 }
 
-/// Issues a checked request: reserves its numbers, renders each copy and
-/// stores it. Numbers reserved for a request that fails stay on record,
-/// void, with the reason.
+/// Issues a checked request: claims its idempotency key, reserves its
+/// numbers, renders each copy and stores them all at once. A request that
+/// fails leaves nothing stored: its numbers stay on record, void, with the
+/// reason, and its key is given back.
 pub fn issue_checked(
     docket: &Docket,
     register: &Register,
     checked: &mut Checked,
     issuer: Issuer<'_>,
 ) -> Result<Vec<IssuedCopy>, IssueError> {
+    if let Some(key) = issuer.idempotency {
+        match register.claim_key(key.caller, key.key, key.request_sha256)? {
+            KeyState::Fresh => {}
+            KeyState::Issued(references) => return reprint(register, &references),
+            KeyState::Mismatch => return Err(IssueError::KeyReused(key.key.to_owned())),
+            KeyState::InProgress => return Err(IssueError::KeyInProgress(key.key.to_owned())),
+        }
+    }
     let mut reserved: Vec<String> = Vec::new();
     let result = issue_copies(docket, register, checked, issuer, &mut reserved);
     if let Err(e) = &result {
         let why = format!("not issued: {e}");
         for r in &reserved {
-            let stored = register.holds(r);
-            if !matches!(stored, Ok(true))
-                && let Err(void) = register.void(r, &why)
-            {
+            // Nothing of a failed request is stored: every number is void.
+            if let Err(void) = register.void(r, &why) {
                 tracing::error!(reference = %r, error = %void, "a reserved number could not be voided");
             }
         }
+        if let Some(key) = issuer.idempotency
+            && let Err(release) = register.release_key(key.caller, key.key)
+        {
+            tracing::error!(error = %release, "an idempotency key could not be given back");
+        }
     }
     result
+}
+
+/// The refusal of a second notice for the same offence.
+fn duplicate(reference: &str, issued_on: Option<chrono::NaiveDate>) -> IssueError {
+    let when = issued_on.map_or_else(
+        || "is being issued now".to_owned(),
+        |d| format!("was issued on {}", d.format("%-d %B %Y")),
+    );
+    IssueError::Refused(Problems(vec![Problem::refusal(
+        "/penalty/offence_from",
+        "pn.duplicate-period",
+        format!(
+            "penalty notice {reference} to this parent for this child {when} and covers part of this offence period: one offence gets one notice; withdraw that notice first if it was wrong"
+        ),
+    )]))
 }
 
 fn issue_copies(
@@ -133,60 +244,102 @@ fn issue_copies(
     issuer: Issuer<'_>,
     reserved: &mut Vec<String>,
 ) -> Result<Vec<IssuedCopy>, IssueError> {
+    // The last moment a caller's time limit may stop the request.
+    if let Some(commit) = issuer.commit
+        && !commit.begin()
+    {
+        return Err(IssueError::TimedOut);
+    }
     let issued_on = checked.date();
     let numbered = checked.numbered();
-    if numbered {
-        // Every notice's number first, in the copies' order.
-        for k in 0..checked.copies().len() {
-            let number = register.reserve(Series::PenaltyNotice, issued_on)?;
-            reserved.push(number.clone());
-            checked.set_notice_number(k, &number)?;
+    let copies = checked.copies().len();
+    for k in 0..copies {
+        let reference = if numbered {
+            let case = checked.case();
+            let (Some(penalty), Some(parent)) = (
+                &case.penalty,
+                checked.copies()[k]
+                    .recipient
+                    .and_then(|i| case.parents.get(i)),
+            ) else {
+                return Err(DocumentError::NoSuchCopy(k).into());
+            };
+            let parent_key = person_key(&parent.given_names, &parent.family_name);
+            let claim = Claim {
+                pupil_upn: &case.pupil.upn,
+                parent_key: &parent_key,
+                offence_from: penalty.offence_from,
+                offence_to: penalty.offence_to,
+            };
+            match register.reserve_notice(issued_on, &claim) {
+                Ok(number) => number,
+                Err(RegisterError::Duplicate {
+                    reference,
+                    issued_on,
+                }) => return Err(duplicate(&reference, issued_on)),
+                Err(e) => return Err(e.into()),
+            }
+        } else {
+            register.reserve(Series::Document, issued_on)?
+        };
+        reserved.push(reference.clone());
+        if numbered {
+            checked.set_notice_number(k, &reference)?;
         }
     }
     let case_json = canonical_json(checked.case()).map_err(DocumentError::Serialize)?;
     let version = std::sync::Arc::clone(checked.version());
-    let mut out = Vec::new();
-    for k in 0..checked.copies().len() {
-        let reference = if numbered {
-            reserved[k].clone()
-        } else {
-            let r = register.reserve(Series::Document, issued_on)?;
-            reserved.push(r.clone());
-            r
-        };
-        let rendered = docket.render(checked, Part::Copy(k), &Pdf)?;
+    // Every copy rendered before any is stored.
+    let mut rendered = Vec::with_capacity(copies);
+    for k in 0..copies {
         let (name, postcode) = checked.addressee(k)?;
-        let recipient = checked.copies()[k].recipient;
-        let case = checked.case();
-        register.store(&NewDocument {
-            reference: &reference,
-            kind: &version.kind,
-            version: &version.version,
-            template_hash: &version.content_hash,
-            case_json: &case_json,
-            case_hash: &rendered.provenance.case_hash,
-            case_reference: &case.reference,
-            pupil_upn: &case.pupil.upn,
-            school: &case.school.name,
-            recipient_index: recipient,
-            recipient_name: &name,
-            recipient_postcode: &postcode,
-            issued_on,
-            served_on: recipient.and(add_working_days(issued_on, DEEMED_SERVICE_WORKING_DAYS)),
-            pdf: &rendered.output,
-            warnings: &rendered.warnings,
-            requested_by: issuer.requested_by,
-            batch: issuer.batch,
-        })?;
-        out.push(IssuedCopy {
-            reference,
-            recipient: name,
+        rendered.push((docket.render(checked, Part::Copy(k), &Pdf)?, name, postcode));
+    }
+    let case = checked.case();
+    let documents: Vec<NewDocument<'_>> = rendered
+        .iter()
+        .enumerate()
+        .map(|(k, (r, name, postcode))| {
+            let recipient = checked.copies()[k].recipient;
+            NewDocument {
+                reference: &reserved[k],
+                kind: &version.kind,
+                version: &version.version,
+                template_hash: &version.content_hash,
+                case_json: &case_json,
+                case_hash: &r.provenance.case_hash,
+                case_reference: &case.reference,
+                pupil_upn: &case.pupil.upn,
+                school: &case.school.name,
+                recipient_index: recipient,
+                recipient_name: name,
+                recipient_postcode: postcode,
+                issued_on,
+                served_on: recipient.and(add_working_days(issued_on, DEEMED_SERVICE_WORKING_DAYS)),
+                pdf: &r.output,
+                warnings: &r.warnings,
+                terms: checked.copies()[k].terms(),
+                requested_by: issuer.requested_by,
+                batch: issuer.batch,
+            }
+        })
+        .collect();
+    register.store_all(&documents, &mut |tx| match issuer.idempotency {
+        Some(key) => complete_key_in(tx, key.caller, key.key, reserved),
+        None => Ok(()),
+    })?;
+    drop(documents);
+    Ok(rendered
+        .into_iter()
+        .enumerate()
+        .map(|(k, (r, recipient, postcode))| IssuedCopy {
+            reference: reserved[k].clone(),
+            recipient,
             postcode,
             school: case.school.name.clone(),
-            pdf: rendered.output,
+            pdf: r.output,
             template: version.id(),
-            warnings: rendered.warnings,
-        });
-    }
-    Ok(out)
+            warnings: r.warnings,
+        })
+        .collect())
 }

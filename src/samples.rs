@@ -83,10 +83,7 @@ pub fn seed(
                 purpose: Purpose::Issue,
                 drafts: true,
             },
-            Issuer {
-                requested_by: "sample",
-                batch: None,
-            },
+            Issuer::new("sample"),
         )
         .map_err(|e| match e {
             IssueError::Document(DocumentError::Invalid(p)) => failed(
@@ -100,7 +97,12 @@ pub fn seed(
         for copy in copies {
             for event in &d.events {
                 register
-                    .add_event(&copy.reference, event, "sample")
+                    .add_event(
+                        &copy.reference,
+                        event,
+                        "sample",
+                        chrono::Local::now().date_naive(),
+                    )
                     .map_err(|e| failed(e.to_string()))?;
             }
             references.push(copy.reference);

@@ -84,13 +84,11 @@ fn attempt(agent: &ureq::Agent, url: &str, id: &str, n: u32, body: &str) -> Atte
 
 /// The body sent: the batch's status without its per-case records (which
 /// can be many; `GET /v1/batches/{id}` has them), with links to its files.
-pub fn payload(status: &super::BatchStatus) -> Value {
+pub fn payload(status: &super::BatchSummary) -> Value {
     let id = &status.id;
     let mut links = json!({ "self": format!("/v1/batches/{id}") });
-    if status.status == crate::register::BatchState::Done {
-        for name in super::OUTPUTS {
-            links[*name] = Value::from(format!("/v1/batches/{id}/{name}"));
-        }
+    for name in &status.files {
+        links[*name] = Value::from(format!("/v1/batches/{id}/{name}"));
     }
     json!({
         "id": id,

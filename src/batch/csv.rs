@@ -161,14 +161,50 @@ fn put(root: &mut Value, path: &[&str], value: Value) {
     put(child, rest, value);
 }
 
-/// The most rows a CSV batch may hold.
-pub const MAX_ROWS: usize = 100_000;
+/// A CSV batch read row by row: each row a case as JSON text, or, for a row
+/// the reader cannot split into cells, a problem naming it. Cells are
+/// typed by the case schema; a bad cell is left for the case's own checks,
+/// which refuse only its row, at its field.
+pub struct Rows<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    columns: Vec<(String, Cell)>,
+    record: csv::StringRecord,
+    row: usize,
+}
 
-/// Reads a CSV batch into one case (as JSON text) per row. Problems with
-/// the file itself (not UTF-8, unknown or repeated columns, ragged rows) are
-/// all reported at once; the pointer names the column (`/columns/2`) or row
-/// (`/rows/7`, 1-based as a spreadsheet shows it, the header being row 1).
-pub fn cases(bytes: &[u8]) -> Result<Vec<String>, Vec<Problem>> {
+impl Iterator for Rows<'_> {
+    type Item = crate::register::CaseText<'static>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.row += 1;
+        let row = self.row + 1;
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let mut case = Value::Object(Map::new());
+                for ((name, cell), text) in self.columns.iter().zip(self.record.iter()) {
+                    if text.trim().is_empty() {
+                        continue;
+                    }
+                    let path: Vec<&str> = name.split('.').collect();
+                    put(&mut case, &path, value(*cell, text));
+                }
+                Some(Ok(std::borrow::Cow::Owned(case.to_string())))
+            }
+            Err(e) => Some(Err(Problem::new(
+                format!("/rows/{row}"),
+                format!("row {row}: {e}"),
+            ))),
+        }
+    }
+}
+
+/// Reads a CSV batch's header: every problem with the columns (not UTF-8,
+/// unknown or repeated columns) at once, the pointer naming the column
+/// (`/columns/2`); then its rows one at a time ([`Rows`], whose problems
+/// name the row, `/rows/7`, 1-based as a spreadsheet shows it, the header
+/// being row 1).
+pub fn cases(bytes: &[u8]) -> Result<Rows<'_>, Vec<Problem>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
@@ -224,46 +260,12 @@ pub fn cases(bytes: &[u8]) -> Result<Vec<String>, Vec<Problem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut out = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let row = n + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(Problem::new(
-                    format!("/rows/{row}"),
-                    format!("row {row}: {e}"),
-                ));
-                continue;
-            }
-        };
-        if out.len() >= MAX_ROWS {
-            problems.push(Problem::new(
-                format!("/rows/{row}"),
-                format!("a batch holds at most {MAX_ROWS} rows; split the file"),
-            ));
-            break;
-        }
-        let mut case = Value::Object(Map::new());
-        for ((name, cell), text) in columns.iter().zip(record.iter()) {
-            if text.trim().is_empty() {
-                continue;
-            }
-            let path: Vec<&str> = name.split('.').collect();
-            put(&mut case, &path, value(*cell, text));
-        }
-        out.push(case.to_string());
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    if out.is_empty() {
-        return Err(vec![Problem::new(
-            "/rows",
-            "the file has a header but no rows: a batch needs at least one case",
-        )]);
-    }
-    Ok(out)
+    Ok(Rows {
+        reader,
+        columns,
+        record: csv::StringRecord::new(),
+        row: 0,
+    })
 }
 
 /// A CSV template for a document: the header of every field the sample case
@@ -311,6 +313,24 @@ pub fn template(sample: &Value) -> String {
 mod tests {
     use super::*;
 
+    /// Every row of a CSV, or every problem.
+    fn all(bytes: &[u8]) -> Result<Vec<String>, Vec<Problem>> {
+        let rows = cases(bytes)?;
+        let mut out = Vec::new();
+        let mut problems = Vec::new();
+        for row in rows {
+            match row {
+                Ok(text) => out.push(text.into_owned()),
+                Err(p) => problems.push(p),
+            }
+        }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(problems)
+        }
+    }
+
     fn sample() -> Value {
         let text = std::fs::read_to_string(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -326,7 +346,7 @@ mod tests {
         let csv = template(&sample);
         assert!(csv.starts_with("reference,date,school.name,"), "{csv}");
         assert!(csv.contains(",attendance.sessions,"));
-        let cases = cases(csv.as_bytes()).unwrap_or_else(|p| panic!("{p:?}"));
+        let cases = all(csv.as_bytes()).unwrap_or_else(|p| panic!("{p:?}"));
         assert_eq!(cases.len(), 1);
         let back: Value = serde_json::from_str(&cases[0]).unwrap_or_default();
         assert_eq!(back, sample);
@@ -336,7 +356,7 @@ mod tests {
     fn cells_are_typed_by_the_schema_and_left_as_text_when_they_do_not_fit() {
         let csv = "pupil.year_group,parents.0.parental_responsibility,pupil.given_names,attendance.possible_sessions\n\
                    4,yes,007,lots\n";
-        let cases = cases(csv.as_bytes()).unwrap_or_else(|p| panic!("{p:?}"));
+        let cases = all(csv.as_bytes()).unwrap_or_else(|p| panic!("{p:?}"));
         let case: Value = serde_json::from_str(&cases[0]).unwrap_or_default();
         assert_eq!(case["pupil"]["year_group"], 4);
         assert_eq!(case["parents"][0]["parental_responsibility"], true);
@@ -347,14 +367,14 @@ mod tests {
     #[test]
     fn empty_cells_leave_fields_out() {
         let csv = "pupil.upn,pupil.known_as\nW886200012345,\n";
-        let cases = cases(csv.as_bytes()).unwrap_or_else(|p| panic!("{p:?}"));
+        let cases = all(csv.as_bytes()).unwrap_or_else(|p| panic!("{p:?}"));
         assert_eq!(cases[0], r#"{"pupil":{"upn":"W886200012345"}}"#);
     }
 
     #[test]
     fn every_bad_column_is_named_at_once() {
         let csv = "pupil.upn,pupil.nmae,,pupil.upn,parents,parents.0.title\nx,y,z,w,v,u\n";
-        let problems = cases(csv.as_bytes()).err().unwrap_or_default();
+        let problems = all(csv.as_bytes()).err().unwrap_or_default();
         let pointers: Vec<&str> = problems.iter().map(|p| p.pointer.as_str()).collect();
         assert_eq!(
             pointers,
@@ -369,18 +389,17 @@ mod tests {
     }
 
     #[test]
-    fn ragged_rows_and_empty_files_are_refused() {
-        let problems = cases(b"pupil.upn,pupil.family_name\na,b\nc\n")
+    fn ragged_rows_are_refused_and_empty_files_have_no_rows() {
+        let problems = all(b"pupil.upn,pupil.family_name\na,b\nc\n")
             .err()
             .unwrap_or_default();
         assert_eq!(problems[0].pointer, "/rows/3");
-        let problems = cases(b"pupil.upn\n").err().unwrap_or_default();
-        assert_eq!(problems[0].pointer, "/rows");
+        assert_eq!(all(b"pupil.upn\n").unwrap_or_default().len(), 0);
     }
 
     #[test]
     fn a_spreadsheet_byte_order_mark_is_ignored() {
-        let cases = cases(b"\xEF\xBB\xBFpupil.upn\nW886200012345\n").unwrap_or_default();
+        let cases = all(b"\xEF\xBB\xBFpupil.upn\nW886200012345\n").unwrap_or_default();
         assert_eq!(cases.len(), 1);
     }
 }

@@ -14,15 +14,16 @@ mod run;
 mod sink;
 mod splice;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::issue::IssueError;
-use crate::register::{BatchState, NewBatch, RecordState, Register, RegisterError};
+use crate::register::{BatchState, Created, NewBatch, RecordState, Register, RegisterError};
 
 /// Why a batch could not be run (a refused case is not a failure).
 #[derive(Debug, thiserror::Error)]
@@ -143,9 +144,21 @@ pub struct RecordStatus {
     pub problem: Option<Value>,
 }
 
-/// `GET /v1/batches/{id}`.
+/// How many of a batch's cases stand where.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Counts {
+    /// Issued.
+    pub issued: usize,
+    /// Refused.
+    pub refused: usize,
+    /// Not yet done.
+    pub pending: usize,
+}
+
+/// Where a batch stands, without its records: `GET /v1/batches/{id}` adds a
+/// page of them; the callback sends this.
 #[derive(Debug, Clone, Serialize)]
-pub struct BatchStatus {
+pub struct BatchSummary {
     /// The batch's id.
     pub id: String,
     /// Where it stands.
@@ -156,18 +169,46 @@ pub struct BatchStatus {
     pub done: usize,
     /// Cases refused.
     pub failed: usize,
+    /// Cases by outcome.
+    pub counts: Counts,
+    /// Documents issued (one per copy of each issued case).
+    pub documents: usize,
     /// The callback's delivery, when the batch has a `callback_url`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub callback: Option<crate::register::CallbackState>,
     /// Why the batch failed, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Each case finished so far.
+    /// The files a done batch has (none when every case was refused but
+    /// the manifest, which lists the refusals).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<&'static str>,
+}
+
+/// `GET /v1/batches/{id}`: the summary and one page of records.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchStatus {
+    /// Where it stands.
+    #[serde(flatten)]
+    pub summary: BatchSummary,
+    /// The page (1 is the first).
+    pub page: usize,
+    /// Records per page.
+    pub per_page: usize,
+    /// Pages of records so far.
+    pub pages: usize,
+    /// The records of this page, by index.
     pub records: Vec<RecordStatus>,
 }
 
 /// The files a finished batch has.
 pub const OUTPUTS: &[&str] = &["print.pdf", "documents.zip", "manifest.csv"];
+
+/// The most cases a batch may hold, by default.
+pub const DEFAULT_MAX_CASES: usize = 100_000;
+
+/// Records per page of a batch's status, by default and at most.
+pub const PER_PAGE: (usize, usize) = (100, 1000);
 
 /// How a refused case is described in its record: the problem details a
 /// single request would have been answered with (RFC 9457 JSON), and for a
@@ -185,6 +226,21 @@ pub struct Described {
     pub internal: Option<(String, String)>,
 }
 
+/// What creating a batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Creation {
+    /// A new batch: its id.
+    Made(String),
+    /// The caller sent this request with this key before: that batch's id.
+    Existing(String),
+    /// The caller's key was used with another request.
+    KeyReused,
+    /// The caller has as many batches queued or running as it may.
+    TooMany(usize),
+    /// Its cases cannot be read, or there are none, or too many.
+    Refused(Vec<crate::case::Problem>),
+}
+
 /// Batches over one register, with their files under one folder.
 #[derive(Debug, Clone)]
 pub struct Batches {
@@ -192,7 +248,16 @@ pub struct Batches {
     dir: PathBuf,
     retry: callback::Retry,
     describe: Describe,
+    max_cases: usize,
+    max_running: usize,
+    /// Failures a full or broken register could not record, kept until
+    /// they can be (and written beside the batch's files for the next start).
+    unrecorded: Arc<Mutex<HashMap<String, String>>>,
 }
+
+/// The file beside a batch's outputs that holds a failure the register
+/// could not record.
+const FAILURE_FILE: &str = "failure.txt";
 
 impl Batches {
     /// Batches in `register`, their files under `dir`; refused cases
@@ -203,6 +268,9 @@ impl Batches {
             dir,
             retry: callback::Retry::default(),
             describe,
+            max_cases: DEFAULT_MAX_CASES,
+            max_running: usize::MAX,
+            unrecorded: Arc::default(),
         }
     }
 
@@ -212,60 +280,120 @@ impl Batches {
         self
     }
 
+    /// Takes at most `max` cases a batch.
+    pub fn with_max_cases(mut self, max: usize) -> Self {
+        self.max_cases = max.max(1);
+        self
+    }
+
+    /// Lets one caller have at most `max` batches queued or running.
+    pub fn with_max_running(mut self, max: usize) -> Self {
+        self.max_running = max.max(1);
+        self
+    }
+
     /// Where a batch's file is.
     pub fn output(&self, id: &str, name: &str) -> PathBuf {
         self.dir.join(id).join(name)
     }
 
-    /// Records a new batch (or finds the one with the same idempotency key):
-    /// `(id, already existed)`.
+    /// Records a new batch of cases (each as JSON text, read one at a time),
+    /// or finds the one the caller made with the same key and request.
     pub fn create(
         &self,
-        request: &BatchRequest<'_>,
-        idempotency_key: Option<&str>,
-        requested_by: &str,
-    ) -> Result<(String, bool), BatchError> {
-        self.create_from(
-            &request.options,
-            &mut request.cases.iter().map(|c| c.get()),
-            request.cases.len(),
-            idempotency_key,
-            requested_by,
-        )
-    }
-
-    /// Records a new batch of `total` cases, each as JSON text (e.g. read
-    /// from CSV), or finds the one with the same idempotency key.
-    pub fn create_from(
-        &self,
         options: &BatchOptions,
-        cases: &mut dyn Iterator<Item = &str>,
-        total: usize,
-        idempotency_key: Option<&str>,
+        cases: &mut dyn Iterator<Item = crate::register::CaseText<'_>>,
+        idempotency_key: Option<(&str, &str)>,
         requested_by: &str,
-    ) -> Result<(String, bool), BatchError> {
+    ) -> Result<Creation, BatchError> {
         let id = uuid::Uuid::new_v4().to_string();
         let json =
             serde_json::to_string(options).map_err(|e| BatchError::Request(e.to_string()))?;
-        Ok(self.register.create_batch(
+        let created = self.register.create_batch(
             &NewBatch {
                 id: &id,
                 idempotency_key,
+                max_cases: self.max_cases,
+                max_running: self.max_running,
                 kind: &options.kind,
                 request_json: &json,
                 callback_url: options.callback_url.as_deref(),
-                total,
                 requested_by,
             },
             cases,
-        )?)
+        )?;
+        Ok(match created {
+            Created::Made(_) => Creation::Made(id),
+            Created::Existing(id) => Creation::Existing(id),
+            Created::KeyReused => Creation::KeyReused,
+            Created::TooMany(n) => Creation::TooMany(n),
+            Created::Refused(problems) => Creation::Refused(problems),
+        })
     }
 
-    /// Where a batch stands.
-    pub fn status(&self, id: &str) -> Result<BatchStatus, BatchError> {
+    /// Where a batch stands, without its records.
+    pub fn summary(&self, id: &str) -> Result<BatchSummary, BatchError> {
         let row = self.register.batch(id)?;
+        let (issued, refused) = self.register.batch_counts(id)?;
+        let unrecorded = self.unrecorded.lock().ok().and_then(|m| m.get(id).cloned());
+        let (status, error) = match unrecorded {
+            Some(why) => (BatchState::Failed, Some(why)),
+            None => (row.status, row.error),
+        };
+        let files = if status == BatchState::Done {
+            if issued == 0 {
+                vec!["manifest.csv"]
+            } else {
+                OUTPUTS.to_vec()
+            }
+        } else {
+            Vec::new()
+        };
+        Ok(BatchSummary {
+            documents: if issued == 0 {
+                0
+            } else {
+                self.register.batch_documents_count(id)?
+            },
+            id: row.id,
+            status,
+            total: row.total,
+            done: issued + refused,
+            failed: refused,
+            counts: Counts {
+                issued,
+                refused,
+                pending: row.total.saturating_sub(issued + refused),
+            },
+            callback: row.callback,
+            error,
+            files,
+        })
+    }
+
+    /// Where a batch stands, with page `page` (from 1) of `per_page`
+    /// records, of one outcome only if `only` says so.
+    pub fn status(
+        &self,
+        id: &str,
+        page: usize,
+        per_page: usize,
+        only: Option<RecordState>,
+    ) -> Result<BatchStatus, BatchError> {
+        let summary = self.summary(id)?;
+        let per_page = per_page.clamp(1, PER_PAGE.1);
+        let page = page.max(1);
+        let shown = match only {
+            Some(RecordState::Issued) => summary.counts.issued,
+            Some(RecordState::Refused) => summary.counts.refused,
+            None => summary.done,
+        };
         let mut records = Vec::new();
-        for r in self.register.batch_records(id)? {
+        let offset = (page - 1).saturating_mul(per_page);
+        for r in self
+            .register
+            .batch_records_from(id, only, offset, per_page)?
+        {
             let problem = match r.problem {
                 Some(p) => Some(serde_json::from_str(&p).map_err(|e| {
                     RegisterError::Corrupt(format!(
@@ -284,17 +412,49 @@ impl Batches {
             });
         }
         Ok(BatchStatus {
-            id: row.id,
-            status: row.status,
-            total: row.total,
-            done: records.len(),
-            failed: records
-                .iter()
-                .filter(|r| r.status == RecordState::Refused)
-                .count(),
-            error: row.error,
-            callback: row.callback,
+            summary,
+            page,
+            per_page,
+            pages: shown.div_ceil(per_page),
             records,
         })
+    }
+
+    /// Marks `id` failed with `why`. When the register cannot take it, the
+    /// failure is kept in memory (the status shows it) and beside the
+    /// batch's files, and recorded at the next start.
+    fn fail(&self, id: &str, why: &str) {
+        if let Err(e) = self
+            .register
+            .set_batch_status(id, BatchState::Failed, Some(why))
+        {
+            tracing::error!(batch = %id, error = %e, "the batch's failure could not be recorded; kept until it can be");
+            if let Ok(mut m) = self.unrecorded.lock() {
+                m.insert(id.to_owned(), why.to_owned());
+            }
+            let dir = self.dir.join(id);
+            if let Err(e) = std::fs::create_dir_all(&dir)
+                .and_then(|()| std::fs::write(dir.join(FAILURE_FILE), why))
+            {
+                tracing::error!(batch = %id, error = %e, "the batch's failure could not be written beside its files either");
+            }
+        }
+    }
+
+    /// At start: a batch whose failure could not be recorded before the
+    /// stop is marked failed with its reason, and is not resumed. Whether
+    /// `id` was such a batch.
+    pub fn record_failure_left_by_a_stop(&self, id: &str) -> Result<bool, BatchError> {
+        let path = self.dir.join(id).join(FAILURE_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(why) => {
+                self.register
+                    .set_batch_status(id, BatchState::Failed, Some(why.trim()))?;
+                std::fs::remove_file(&path)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -24,10 +24,12 @@ impl Batches {
     ) -> Result<(), BatchError> {
         let dir = self.dir.join(id);
         std::fs::create_dir_all(&dir)?;
-        let records = self.register.batch_records(id)?;
+        let records =
+            self.register
+                .batch_records_from(id, Some(RecordState::Issued), 0, usize::MAX)?;
         // Every issued piece with its sort key.
         let mut pieces = Vec::new();
-        for r in records.iter().filter(|r| r.status == RecordState::Issued) {
+        for r in &records {
             for reference in &r.references {
                 let issued = self.register.get(reference)?;
                 pieces.push((r.index, issued));
@@ -179,34 +181,53 @@ impl Batches {
         })?;
         // Refused cases are listed too: the recipient column says which case
         // and why.
-        for r in records.iter().filter(|r| r.status == RecordState::Refused) {
-            let why: Value = match r.problem.as_deref() {
-                Some(p) => serde_json::from_str(p).map_err(|e| {
-                    RegisterError::Corrupt(format!(
-                        "record {} of batch {id}: its problem is not JSON: {e}",
-                        r.index
-                    ))
-                })?,
-                None => Value::Null,
-            };
-            let first = &why["errors"][0];
-            let first = match first["pointer"].as_str() {
-                Some(p) => format!("{p} {}", first["detail"].as_str().unwrap_or("")),
-                None => why["detail"].as_str().unwrap_or("").to_owned(),
-            };
-            let line = format!("case {}: {first}", r.index);
-            manifest.write_record(["", defuse(&line).as_ref(), "", "", "", "refused"])?;
+        // Read a page at a time: a batch of many refusals is never held whole.
+        let mut offset = 0;
+        loop {
+            let page =
+                self.register
+                    .batch_records_from(id, Some(RecordState::Refused), offset, 1000)?;
+            if page.is_empty() {
+                break;
+            }
+            offset += page.len();
+            for r in &page {
+                let why: Value = match r.problem.as_deref() {
+                    Some(p) => serde_json::from_str(p).map_err(|e| {
+                        RegisterError::Corrupt(format!(
+                            "record {} of batch {id}: its problem is not JSON: {e}",
+                            r.index
+                        ))
+                    })?,
+                    None => Value::Null,
+                };
+                let first = &why["errors"][0];
+                let first = match first["pointer"].as_str() {
+                    Some(p) => format!("{p} {}", first["detail"].as_str().unwrap_or("")),
+                    None => why["detail"].as_str().unwrap_or("").to_owned(),
+                };
+                let line = format!("case {}: {first}", r.index);
+                manifest.write_record(["", defuse(&line).as_ref(), "", "", "", "refused"])?;
+            }
         }
         let print = printer.finish()?;
         let zip = zip.finish()?;
         let manifest = manifest
             .into_inner()
             .map_err(|e| BatchError::Io(e.into_error()))?;
-        for (name, file) in [
-            ("print.pdf", print),
-            ("documents.zip", zip),
-            ("manifest.csv", manifest),
-        ] {
+        // A batch that issued nothing has no print file or ZIP to give (an
+        // empty print file would look like a batch to print): its manifest
+        // lists the refusals, and its status says so.
+        let files = if pieces.is_empty() {
+            vec![("manifest.csv", manifest)]
+        } else {
+            vec![
+                ("print.pdf", print),
+                ("documents.zip", zip),
+                ("manifest.csv", manifest),
+            ]
+        };
+        for (name, file) in files {
             let file = file
                 .into_inner()
                 .map_err(|e| BatchError::Io(e.into_error()))?;

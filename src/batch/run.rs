@@ -62,15 +62,17 @@ impl Batches {
     ) -> Result<(), BatchError> {
         let result = self.run_inner(docket, id, workers, progress);
         match &result {
-            Ok(()) => self.register.set_batch_status(id, BatchState::Done, None)?,
-            Err(e) => {
-                self.register
-                    .set_batch_status(id, BatchState::Failed, Some(&e.to_string()))?
+            Ok(()) => {
+                if let Err(e) = self.register.set_batch_status(id, BatchState::Done, None) {
+                    self.fail(id, &format!("its end could not be recorded: {e}"));
+                    return Err(e.into());
+                }
             }
+            Err(e) => self.fail(id, &e.to_string()),
         }
         let url = self.register.batch(id)?.callback.map(|c| c.url);
         if let Some(url) = url {
-            let body = callback::payload(&self.status(id)?);
+            let body = callback::payload(&self.summary(id)?);
             callback::deliver(&self.register, id, &url, &body, self.retry);
         }
         result
@@ -83,7 +85,7 @@ impl Batches {
         let Some(callback) = self.register.batch(id)?.callback else {
             return Ok(());
         };
-        let body = callback::payload(&self.status(id)?);
+        let body = callback::payload(&self.summary(id)?);
         callback::deliver(&self.register, id, &callback.url, &body, self.retry);
         Ok(())
     }
@@ -120,8 +122,8 @@ impl Batches {
                 &self.register,
                 &request_for(&request, case, recipient),
                 Issuer {
-                    requested_by: &row.requested_by,
                     batch: Some((id, index)),
+                    ..Issuer::new(&row.requested_by)
                 },
             )
         };

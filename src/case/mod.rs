@@ -21,7 +21,7 @@ pub use checks::check;
 pub use court::*;
 pub use people::*;
 pub use problem::{Problem, Problems};
-pub use schema::{parse, schema, schema_for, validate_value};
+pub use schema::{check_text, parse, schema, schema_for, validate_value};
 pub use steps::*;
 
 pub use crate::rules::codes::Session;

@@ -90,7 +90,7 @@ pub fn validate_value(value: &Value, printable: &dyn Fn(char) -> bool) -> Vec<Pr
         }
         Err(e) => problems.push(Problem::new("", format!("the case schema is broken: {e}"))),
     }
-    check_text(value, &mut String::new(), printable, &mut problems);
+    walk_text(value, &mut String::new(), printable, &mut problems);
     problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
     problems.dedup();
     problems
@@ -216,47 +216,69 @@ fn escape_pointer(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// The text checks of one string at `at`: blank text, control characters
+/// (but newlines and tabs), an unclosed direction control, a character the
+/// fonts cannot print.
+fn check_string(at: &str, s: &str, printable: &dyn Fn(char) -> bool, problems: &mut Vec<Problem>) {
+    if s.trim().is_empty() && !s.is_empty() {
+        problems.push(Problem::new(at, "must not be blank"));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|&c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        problems.push(Problem::new(
+            at,
+            format!("contains the control character U+{:04X}", u32::from(c)),
+        ));
+    } else if !bidi_balanced(s) {
+        problems.push(Problem::new(
+            at,
+            "has a direction control (U+202A–U+202E or U+2066–U+2069) that is not closed, which would reverse the text after it",
+        ));
+    } else if let Some(c) = s.chars().find(|&c| !c.is_control() && !printable(c)) {
+        problems.push(Problem::new(
+            at,
+            format!(
+                "contains U+{:04X} ({c}), which docket's fonts cannot print",
+                u32::from(c)
+            ),
+        ));
+    }
+}
+
+/// Free text outside a case (an event's reason) checked as a case's text
+/// is, and its length: at most `max` characters, not empty.
+pub fn check_text(at: &str, s: &str, max: usize, printable: &dyn Fn(char) -> bool) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let len = s.chars().count();
+    if len == 0 {
+        problems.push(Problem::new(at, "must not be empty"));
+    } else if len > max {
+        problems.push(Problem::new(
+            at,
+            format!("must be at most {max} characters long"),
+        ));
+    }
+    check_string(at, s, printable, &mut problems);
+    problems
+}
+
 /// Walks every string: blank text, control characters and characters the
 /// fonts cannot print are refused.
-fn check_text(
+fn walk_text(
     value: &Value,
     at: &mut String,
     printable: &dyn Fn(char) -> bool,
     problems: &mut Vec<Problem>,
 ) {
     match value {
-        Value::String(s) => {
-            if s.trim().is_empty() && !s.is_empty() {
-                problems.push(Problem::new(at.clone(), "must not be blank"));
-            }
-            if let Some(c) = s
-                .chars()
-                .find(|&c| c.is_control() && !matches!(c, '\n' | '\t'))
-            {
-                problems.push(Problem::new(
-                    at.clone(),
-                    format!("contains the control character U+{:04X}", u32::from(c)),
-                ));
-            } else if !bidi_balanced(s) {
-                problems.push(Problem::new(
-                    at.clone(),
-                    "has a direction control (U+202A–U+202E or U+2066–U+2069) that is not closed, which would reverse the text after it",
-                ));
-            } else if let Some(c) = s.chars().find(|&c| !c.is_control() && !printable(c)) {
-                problems.push(Problem::new(
-                    at.clone(),
-                    format!(
-                        "contains U+{:04X} ({c}), which docket's fonts cannot print",
-                        u32::from(c)
-                    ),
-                ));
-            }
-        }
+        Value::String(s) => check_string(at, s, printable, problems),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = at.len();
                 at.push_str(&format!("/{i}"));
-                check_text(item, at, printable, problems);
+                walk_text(item, at, printable, problems);
                 at.truncate(len);
             }
         }
@@ -265,7 +287,7 @@ fn check_text(
                 let len = at.len();
                 at.push('/');
                 at.push_str(&escape_pointer(key));
-                check_text(item, at, printable, problems);
+                walk_text(item, at, printable, problems);
                 at.truncate(len);
             }
         }

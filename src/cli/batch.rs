@@ -104,9 +104,16 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
     let batches =
         crate::batch::Batches::new(register, batch_dir(&args.db), crate::http::error::describe);
     let check = |options: &crate::batch::BatchOptions| -> Result<(), u8> {
+        if options.as_of.is_some() {
+            return Err(refuse(vec![crate::case::Problem::refusal(
+                "/as_of",
+                "issue.as-of",
+                "a batch issues every case under the version in force on the case's own date; as_of chooses a version for a proof only",
+            )]));
+        }
         docket
             .templates()
-            .select_on(&options.kind, options.version.as_deref(), options.as_of)
+            .select_on(&options.kind, options.version.as_deref(), None)
             .map_err(fail)?;
         let problems = options.problems();
         if problems.is_empty() {
@@ -115,7 +122,17 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
             Err(refuse(problems))
         }
     };
-    let (id, cases) = if is_csv {
+    let made = |creation: crate::batch::Creation| -> Result<String, u8> {
+        match creation {
+            crate::batch::Creation::Made(id) | crate::batch::Creation::Existing(id) => Ok(id),
+            crate::batch::Creation::KeyReused => Err(fail("the batch's key was used before")),
+            crate::batch::Creation::TooMany(n) => {
+                Err(fail(format!("{n} batches are queued or running already")))
+            }
+            crate::batch::Creation::Refused(problems) => Err(refuse(problems)),
+        }
+    };
+    let id = if is_csv {
         let Some(kind) = args.kind.clone() else {
             return Err(refuse(vec![crate::case::Problem::new(
                 "",
@@ -131,17 +148,12 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
             callback_url: None,
         };
         check(&options)?;
-        let rows = crate::batch::csv::cases(text.as_bytes()).map_err(refuse)?;
-        let (id, _) = batches
-            .create_from(
-                &options,
-                &mut rows.iter().map(String::as_str),
-                rows.len(),
-                None,
-                &args.requested_by,
-            )
-            .map_err(fail)?;
-        (id, rows.len())
+        let mut rows = crate::batch::csv::cases(text.as_bytes()).map_err(refuse)?;
+        made(
+            batches
+                .create(&options, &mut rows, None, &args.requested_by)
+                .map_err(fail)?,
+        )?
     } else {
         let mut request: crate::batch::BatchRequest<'_> =
             serde_json::from_str(&text).map_err(|e| {
@@ -154,10 +166,15 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
         }
         request.options.separators |= args.separators;
         check(&request.options)?;
-        let (id, _) = batches
-            .create(&request, None, &args.requested_by)
-            .map_err(fail)?;
-        (id, request.cases.len())
+        let mut cases = request
+            .cases
+            .iter()
+            .map(|c| Ok(std::borrow::Cow::Borrowed(c.get())));
+        made(
+            batches
+                .create(&request.options, &mut cases, None, &args.requested_by)
+                .map_err(fail)?,
+        )?
     };
     // The cases are in the register now: free their text before the run.
     drop(text);
@@ -165,6 +182,7 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, usize::from));
     let tty = std::io::stderr().is_terminal();
+    let cases = batches.summary(&id).map_err(fail)?.total;
     let step = (cases / 20).max(1);
     let started = std::time::Instant::now();
     let progress = |done: usize, total: usize| {
@@ -190,25 +208,36 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
     result.map_err(fail)?;
     std::fs::create_dir_all(&args.output)
         .map_err(|e| fail(format!("{}: {e}", args.output.display())))?;
-    for name in crate::batch::OUTPUTS {
+    let summary = batches.summary(&id).map_err(fail)?;
+    for name in &summary.files {
         let to = args.output.join(name);
         place(&batches.output(&id, name), &to)
             .map_err(|e| fail(format!("{}: {e}", to.display())))?;
     }
-    let status = batches.status(&id).map_err(fail)?;
-    let pieces: usize = status.records.iter().map(|r| r.references.len()).sum();
     eprintln!(
-        "batch {id}: {} cases, {pieces} documents issued, {} refused, in {:.1} s; wrote print.pdf, documents.zip and manifest.csv to {}",
-        status.total,
-        status.failed,
+        "batch {id}: {} cases, {} documents issued, {} refused, in {:.1} s; wrote {} to {}",
+        summary.total,
+        summary.documents,
+        summary.failed,
         started.elapsed().as_secs_f64(),
+        summary.files.join(", "),
         args.output.display()
     );
-    for r in status
-        .records
-        .iter()
-        .filter(|r| r.status == crate::register::RecordState::Refused)
-    {
+    let refused = batches
+        .status(
+            &id,
+            1,
+            crate::batch::PER_PAGE.1,
+            Some(crate::register::RecordState::Refused),
+        )
+        .map_err(fail)?;
+    if refused.pages > 1 {
+        eprintln!(
+            "  (the first {} refusals: manifest.csv lists them all)",
+            refused.records.len()
+        );
+    }
+    for r in &refused.records {
         let why = r
             .problem
             .as_ref()

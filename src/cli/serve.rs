@@ -17,6 +17,21 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "DOCKET_BODY_LIMIT", default_value_t = http::DEFAULT_BODY_LIMIT)]
     pub body_limit: usize,
+    /// Largest batch body (`POST /v1/batches`), in bytes; by default the
+    /// body limit. 10,000 penalty-notice cases with their registers are
+    /// about 200 MiB of JSON.
+    #[arg(long, env = "DOCKET_BATCH_BODY_LIMIT")]
+    pub batch_body_limit: Option<usize>,
+    /// Most cases in one batch.
+    #[arg(long, env = "DOCKET_BATCH_MAX_CASES", default_value_t = crate::batch::DEFAULT_MAX_CASES)]
+    pub batch_max_cases: usize,
+    /// Most batches one caller may have queued or running at once.
+    #[arg(long, env = "DOCKET_BATCHES_PER_CALLER", default_value_t = http::DEFAULT_BATCHES_PER_CALLER)]
+    pub batches_per_caller: usize,
+    /// Largest size of the register's file, in MiB: writes beyond it fail
+    /// as on a full disk, and `/healthz` says so (default: no limit).
+    #[arg(long, env = "DOCKET_DB_MAX_MIB")]
+    pub db_max_mib: Option<u64>,
     /// Renders at once (default: the number of cores).
     #[arg(long, env = "DOCKET_WORKERS")]
     pub workers: Option<usize>,
@@ -66,15 +81,15 @@ pub(super) fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
     let defaults = ServeOptions::default();
     let options = ServeOptions {
         body_limit: args.body_limit,
+        batch_body_limit: args.batch_body_limit,
+        max_batch_cases: args.batch_max_cases,
+        max_batches_per_caller: args.batches_per_caller,
         workers: args.workers.unwrap_or(defaults.workers),
         queue: args.queue,
         render_timeout: Duration::from_millis(args.render_timeout_ms),
         dev: args.dev,
         maintainer_key: args.maintainer_key.filter(|k| !k.is_empty()),
-        register: Some(Arc::new(
-            crate::register::Register::open(&args.db)
-                .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
-        )),
+        register: Some(Arc::new(open_register(&args.db, args.db_max_mib)?)),
         batch_dir: Some(batch_dir(&args.db)),
         callback_retry: crate::batch::callback::Retry {
             attempts: args.callback_attempts.max(1),
@@ -89,4 +104,17 @@ pub(super) fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
     runtime
         .block_on(http::run(args.addr, docket, options))
         .map_err(|e| fail(format!("cannot serve on {}: {e}", args.addr)))
+}
+
+/// The register at `path`, limited to `max_mib` if given.
+fn open_register(path: &Path, max_mib: Option<u64>) -> Result<crate::register::Register, u8> {
+    let register = crate::register::Register::open(path)
+        .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+    if let Some(mib) = max_mib {
+        let limit = register
+            .limit_size(mib.saturating_mul(1024 * 1024))
+            .map_err(|e| fail(format!("{}: {e}", path.display())))?;
+        tracing::info!(bytes = limit, "the register's size is limited");
+    }
+    Ok(register)
 }

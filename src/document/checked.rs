@@ -24,6 +24,13 @@ pub struct Copy {
     pub(super) penalty: Option<PenaltyFigures>,
 }
 
+impl Copy {
+    /// For a penalty notice: the amounts and pay-by dates it states.
+    pub fn terms(&self) -> Option<&crate::rules::penalty::Terms> {
+        self.penalty.as_ref().map(|p| &p.terms)
+    }
+}
+
 /// A checked request, ready to render copy by copy.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -34,6 +41,9 @@ pub struct Checked {
     pub(super) files: Vec<(String, Vec<u8>)>,
     pub(super) issuing: bool,
     pub(super) only: Option<usize>,
+    /// Warnings about the document itself (a proof under a version not in
+    /// force on its date).
+    pub(super) notes: Vec<Warning>,
 }
 
 impl Checked {
@@ -69,12 +79,15 @@ impl Checked {
         self.case.date
     }
 
-    /// The weaker gaps the register's evidence showed (court bundles).
-    pub fn warnings(&self) -> &[Warning] {
-        self.figures
-            .bundle
-            .as_ref()
-            .map_or(&[], |b| b.warnings.as_slice())
+    /// What the reader of the document should know: a proof under a
+    /// version not in force on the document's date, and the weaker gaps
+    /// the register's evidence showed (court bundles).
+    pub fn warnings(&self) -> Vec<Warning> {
+        let mut out = self.notes.clone();
+        if let Some(b) = &self.figures.bundle {
+            out.extend(b.warnings.iter().cloned());
+        }
+        out
     }
 
     /// Gives copy `k` (a penalty notice) the number the register reserved

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use crate::case::{self, Case, PreviousNotice, Problems};
+use crate::case::{self, Case, PreviousNotice, Problem, Problems};
 use crate::evidence::{Records, RecordsError, Warning, person_key};
 use crate::figures::{self, bundle::GatherError, penalty::For};
 use crate::render::{Format, RenderError, Renderer};
@@ -174,19 +174,45 @@ impl Docket {
         records: &dyn Records,
     ) -> Result<Checked, DocumentError> {
         let _span = tracing::debug_span!("check", kind = request.kind).entered();
+        let issuing = match request.purpose {
+            Purpose::Proof => false,
+            Purpose::AsAsked { issue } => {
+                issue || self.templates.catalogue().always_issued(request.kind)
+            }
+            Purpose::Issue => true,
+        };
+        let today = chrono::Local::now().date_naive();
+        // A proof uses the version in force on `as_of` (default today); an
+        // issued document the version in force on its own date.
+        let dated = request
+            .case
+            .get("date")
+            .and_then(Value::as_str)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if issuing && request.as_of.is_some() {
+            return Err(Problems(vec![Problem::refusal(
+                "",
+                "issue.as-of",
+                format!(
+                    "as_of chooses a version for a proof; an issued document is made with the version in force on its own date ({})",
+                    dated.map_or_else(|| "the case's `date`".to_owned(), |d| d.to_string())
+                ),
+            )])
+            .into());
+        }
+        let on = if issuing {
+            dated.or(Some(today))
+        } else {
+            request.as_of
+        };
         let version = self
             .templates
-            .select_on(request.kind, request.version, request.as_of)?;
+            .select_on(request.kind, request.version, on)?;
         if version.meta.draft && !request.drafts {
             return Err(DocumentError::Draft(version.id()));
         }
         let entry = Arc::clone(&version.entry);
         let edition = version.meta.edition;
-        let issuing = match request.purpose {
-            Purpose::Proof => false,
-            Purpose::AsAsked { issue } => issue || entry.always_issued,
-            Purpose::Issue => true,
-        };
         let noticed = entry.recipients == Recipients::NoticedParents;
         let covers = |c: char| self.renderer.covers(c);
         let mut case = {
@@ -199,6 +225,9 @@ impl Docket {
         }
         let mut problems = case::check(&case);
         problems.extend(figures::refusals(&case));
+        if issuing {
+            problems.extend(issuing_refusals(&version, &case, today));
+        }
         if !problems.is_empty() {
             return Err(Problems(problems).into());
         }
@@ -258,6 +287,19 @@ impl Docket {
             };
             copies.push(Copy { recipient, penalty });
         }
+        // A proof may be made under a version not in force on the
+        // document's date (to see how it read then): say so.
+        let mut notes = Vec::new();
+        if !issuing && !version.meta.draft && !version.in_force_on(case.date) {
+            notes.push(Warning {
+                rule: "template.not-in-force".into(),
+                detail: format!(
+                    "{} is not in force on the document's date ({}): this is a proof, and it is never issued",
+                    version.id(),
+                    case.date
+                ),
+            });
+        }
         Ok(Checked {
             version,
             case,
@@ -266,6 +308,7 @@ impl Docket {
             files,
             issuing,
             only: request.recipient,
+            notes,
         })
     }
 
@@ -359,7 +402,7 @@ impl Docket {
             ),
             copies: checked.indices(part)?.len(),
             provenance,
-            warnings: checked.warnings().to_vec(),
+            warnings: checked.warnings(),
             times: Times {
                 fill,
                 compile: stages.compile,
@@ -367,6 +410,49 @@ impl Docket {
             },
         })
     }
+}
+
+/// The refusals of issuing, beyond the case's own: a document dated after
+/// today is not issued as if it were that day, and a document is issued
+/// only under the version in force on its date (a historic or a future
+/// version makes proofs, never documents that are sent).
+fn issuing_refusals(version: &Version, case: &Case, today: NaiveDate) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if case.date > today {
+        out.push(Problem::refusal(
+            "/date",
+            "case.date-in-future",
+            format!(
+                "is after today ({today}): a document is issued on its date, so issue it on that day or date it today"
+            ),
+        ));
+    }
+    if version.meta.draft {
+        out.push(Problem::refusal(
+            "",
+            "template.not-in-force",
+            format!(
+                "{} is a draft: a draft makes proofs, never documents that are sent; publish it first",
+                version.id()
+            ),
+        ));
+    } else if !version.in_force_on(case.date) {
+        let to = version
+            .meta
+            .effective_to
+            .map_or_else(|| "now".to_owned(), |d| d.to_string());
+        out.push(Problem::refusal(
+            "/date",
+            "template.not-in-force",
+            format!(
+                "{} is in force from {} to {to}, not on the document's date ({}): a document is issued under the version in force on its date; pin no version, or render a proof",
+                version.id(),
+                version.meta.effective_from,
+                case.date
+            ),
+        ));
+    }
+    out
 }
 
 /// Issuing a penalty notice: only the asked-for parent's notice is issued

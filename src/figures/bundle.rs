@@ -316,7 +316,13 @@ fn chronology(
         if doc.kind == "prosecution-bundle" || doc.issued_on > case.date {
             continue;
         }
-        let events = records.timeline(&doc.reference)?;
+        // What stands: an event recorded in error, and its correction, are
+        // left out.
+        let events: Vec<crate::evidence::Event> = records
+            .timeline(&doc.reference)?
+            .into_iter()
+            .filter(|e| e.superseded_by.is_none() && e.event != EventName::Corrected)
+            .collect();
         let outcome = outcome(&events);
         if doc.kind == "penalty-notice"
             && person_key(&doc.recipient_name, "").ends_with(&defendant_key)

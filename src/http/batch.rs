@@ -13,12 +13,16 @@ use tower::ServiceExt;
 
 use super::error::ApiError;
 use super::state::AppState;
-use crate::batch::{BatchOptions, BatchRequest, OUTPUTS};
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+
+use crate::batch::{BatchOptions, BatchRequest, Creation, OUTPUTS};
 use crate::case::Problem;
-use crate::register::BatchState;
+use crate::register::{BatchState, RecordState};
 
 /// The routes of batches.
 pub(super) fn router(body_limit: usize) -> Router<AppState> {
+    // The batch body limit (`--batch-body-limit`, by default `--body-limit`).
     Router::new()
         .route(
             "/v1/batches",
@@ -53,7 +57,7 @@ pub(super) fn spawn_callback(state: &AppState, id: String) {
 }
 
 /// The options of a CSV upload, from the query string.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CsvQuery {
     kind: Option<String>,
@@ -72,17 +76,13 @@ async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
     query: axum::extract::RawQuery,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let by = headers
-        .get("docket-requested-by")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("anonymous")
-        .to_owned();
+    let by = super::documents::requested_by(&headers);
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -104,23 +104,52 @@ async fn create(
             )));
         }
     };
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(state.batch_body_limit)
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
     let docket = state.docket();
     let batches = state.batches.clone();
-    // Parsing stores the cases one row each: a write to the register, so off
-    // the async threads. JSON cases are borrowed from the body, never parsed
-    // into one tree.
-    let (id, existed) = tokio::task::spawn_blocking(move || -> Result<(String, bool), ApiError> {
+    let drafts = state.maintainer(&headers);
+    // The key's request: what was sent and how.
+    let request_sha256 = crate::digest::sha256(
+        &[
+            media.as_deref().unwrap_or("").as_bytes(),
+            b"\n",
+            query.0.as_deref().unwrap_or("").as_bytes(),
+            b"\n",
+            &body,
+        ]
+        .concat(),
+    );
+    // Reading stores the cases one row each: a write to the register, so off
+    // the async threads. JSON cases are borrowed from the body and CSV rows
+    // read one at a time, never all parsed at once.
+    let created = tokio::task::spawn_blocking(move || -> Result<Creation, ApiError> {
         let check = |options: &BatchOptions| -> Result<(), ApiError> {
-            docket
-                .templates()
-                .select_on(&options.kind, options.version.as_deref(), options.as_of)?;
-            let problems = options.problems();
-            if problems.is_empty() {
-                Ok(())
-            } else {
-                Err(ApiError::Invalid(problems))
+            if options.as_of.is_some() {
+                return Err(ApiError::Invalid(vec![Problem::refusal(
+                    "/as_of",
+                    "issue.as-of",
+                    "a batch issues every case under the version in force on the case's own date; as_of chooses a version for a proof only",
+                )]));
             }
+            let version = docket
+                .templates()
+                .select_on(&options.kind, options.version.as_deref(), None)?;
+            if version.meta.draft && !drafts {
+                return Err(ApiError::draft(&version.id()));
+            }
+            let problems = options.problems();
+            if !problems.is_empty() {
+                return Err(ApiError::Invalid(problems));
+            }
+            Ok(())
         };
+        let key = key.as_deref().map(|k| (k, request_sha256.as_str()));
         if csv {
             let q: CsvQuery = serde_urlencoded_query(query.0.as_deref().unwrap_or(""))?;
             let Some(kind) = q.kind else {
@@ -138,34 +167,54 @@ async fn create(
                 callback_url: q.callback_url,
             };
             check(&options)?;
-            let cases = crate::batch::csv::cases(&body).map_err(ApiError::Invalid)?;
-            return Ok(batches.create_from(
-                &options,
-                &mut cases.iter().map(String::as_str),
-                cases.len(),
-                key.as_deref(),
-                &by,
-            )?);
+            let mut rows = crate::batch::csv::cases(&body).map_err(ApiError::Invalid)?;
+            return Ok(batches.create(&options, &mut rows, key, &by)?);
+        }
+        // The query string carries a CSV batch's options; a JSON batch's
+        // are in its body.
+        let q: CsvQuery = serde_urlencoded_query(query.0.as_deref().unwrap_or(""))?;
+        if q != CsvQuery::default() {
+            return Err(ApiError::Invalid(vec![Problem::new(
+                "",
+                "a JSON batch gives its options in its body; the query string is for CSV batches",
+            )]));
         }
         let text = std::str::from_utf8(&body)
             .map_err(|e| ApiError::BadRequest(format!("the body is not UTF-8 text: {e}")))?;
         let request: BatchRequest<'_> = serde_json::from_str(text).map_err(|e| {
-            ApiError::Invalid(vec![Problem::new(
-                "",
-                format!("not a batch request ({{\"kind\", \"cases\": [...], \"order\"?, \"version\"?, \"as_of\"?, \"separators\"?, \"callback_url\"?}}): {e}"),
-            )])
+            if e.is_syntax() || e.is_eof() {
+                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
+            } else {
+                ApiError::Invalid(vec![Problem::new(
+                    "",
+                    format!("not a batch request ({{\"kind\", \"cases\": [...], \"order\"?, \"version\"?, \"separators\"?, \"callback_url\"?}}): {e}"),
+                )])
+            }
         })?;
         check(&request.options)?;
-        if request.cases.is_empty() {
-            return Err(ApiError::Invalid(vec![Problem::new(
-                "/cases",
-                "must list at least one case",
-            )]));
-        }
-        Ok(batches.create(&request, key.as_deref(), &by)?)
+        let mut cases = request
+            .cases
+            .iter()
+            .map(|c| Ok(std::borrow::Cow::Borrowed(c.get())));
+        Ok(batches.create(&request.options, &mut cases, key, &by)?)
     })
     .await??;
-    if !existed {
+    let (id, new) = match created {
+        Creation::Made(id) => (id, true),
+        Creation::Existing(id) => (id, false),
+        Creation::KeyReused => {
+            return Err(ApiError::Conflict(format!(
+                "the Idempotency-Key `{}` was used with a different batch; send a new key for a new batch",
+                headers
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+            )));
+        }
+        Creation::Refused(problems) => return Err(ApiError::Invalid(problems)),
+        Creation::TooMany(n) => return Err(ApiError::TooManyBatches(n)),
+    };
+    if new {
         spawn(&state, id.clone());
     }
     let mut response = (StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response();
@@ -191,13 +240,35 @@ fn serde_urlencoded_query(query: &str) -> Result<CsvQuery, ApiError> {
     })
 }
 
-/// `GET /v1/batches/{id}`.
+/// `?page=&per_page=&status=` of a batch's status.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusQuery {
+    page: Option<usize>,
+    per_page: Option<usize>,
+    status: Option<RecordState>,
+}
+
+/// `GET /v1/batches/{id}`: where it stands (counts by outcome always), and
+/// one page of its records (`?page=1&per_page=100`, at most 1,000; only one
+/// outcome with `?status=refused`).
 async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let Query(q) =
+        query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
     let batches = state.batches.clone();
-    let status = tokio::task::spawn_blocking(move || batches.status(&id)).await??;
+    let status = tokio::task::spawn_blocking(move || {
+        batches.status(
+            &id,
+            q.page.unwrap_or(1),
+            q.per_page.unwrap_or(crate::batch::PER_PAGE.0),
+            q.status,
+        )
+    })
+    .await??;
     Ok(Json(status).into_response())
 }
 
@@ -216,11 +287,17 @@ async fn file(
     }
     let batches = state.batches.clone();
     let id2 = id.clone();
-    let status = tokio::task::spawn_blocking(move || batches.status(&id2)).await??;
+    let status = tokio::task::spawn_blocking(move || batches.summary(&id2)).await??;
     if status.status != BatchState::Done {
         return Err(ApiError::Conflict(format!(
             "batch {id} is {} ({} of {} cases done): its files are written when it is done",
             status.status, status.done, status.total
+        )));
+    }
+    if !status.files.contains(&name.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "batch {id} issued no documents (all {} cases were refused), so it has no {name}; manifest.csv lists the refusals",
+            status.total
         )));
     }
     let kind = match name.as_str() {

@@ -19,7 +19,7 @@ use super::error::ApiError;
 use super::state::AppState;
 use crate::document::{Purpose, Rendered, Request};
 use crate::evidence::Warning;
-use crate::issue::{IssuedCopy, Issuer, Posted, post};
+use crate::issue::{Idempotency, IssuedCopy, Issuer, Posted, post};
 use crate::register::EventKind;
 
 /// The routes of documents and the register.
@@ -45,8 +45,23 @@ struct DocumentQuery {
     issue: Option<bool>,
 }
 
+/// The `Idempotency-Key` header: a token of at most 255 visible
+/// characters, or none.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("").trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
 /// Who is asking: the `Docket-Requested-By` header, else `anonymous`.
-fn requested_by(headers: &HeaderMap) -> String {
+pub(super) fn requested_by(headers: &HeaderMap) -> String {
     headers
         .get("docket-requested-by")
         .and_then(|v| v.to_str().ok())
@@ -84,14 +99,37 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let Query(query) =
         query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
-    let case = json_body(&headers, body, state.body_limit)?;
+    check_json_content_type(&headers)?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(state.body_limit)
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    let case: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let key = idempotency_key(&headers)?;
+    // The key's request: the document asked for, its options and the case.
+    let request_sha256 = crate::digest::sha256(
+        &[
+            kind.as_bytes(),
+            b"\n",
+            format!("{query:?}").as_bytes(),
+            b"\n",
+            &body,
+        ]
+        .concat(),
+    );
     let docket = state.docket();
     let register = Arc::clone(&state.register);
     let by = requested_by(&headers);
     let drafts = state.maintainer(&headers);
+    // The caller's time limit holds until the issue reserves its first
+    // number; from then the request runs to its end and says what it did.
     let posted = state
         .pool
-        .run(move || {
+        .run_committing(move |commit| {
             post(
                 &docket,
                 &register,
@@ -109,6 +147,12 @@ async fn create(
                 Issuer {
                     requested_by: &by,
                     batch: None,
+                    idempotency: key.as_deref().map(|key| Idempotency {
+                        caller: &by,
+                        key,
+                        request_sha256: &request_sha256,
+                    }),
+                    commit: Some(commit),
                 },
             )
         })
@@ -321,23 +365,38 @@ async fn status(
     .into_response())
 }
 
-/// `POST /v1/documents/{reference}/events`: records `paid`, `withdrawn` or
-/// `prosecution-started`; answers with the timeline.
+/// `POST /v1/documents/{reference}/events`: records `paid`, `withdrawn`,
+/// `prosecution-started` or `corrected`, if the law allows it; answers
+/// with the timeline.
 async fn add_event(
     State(state): State<AppState>,
     Path(reference): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let event: EventKind = serde_json::from_slice(&body).map_err(|e| {
+    let value = json_body(&headers, body, state.body_limit)?;
+    let event: EventKind = serde_path_to_error::deserialize(&value).map_err(|e| {
+        let pointer: String = e.path().iter().map(|seg| format!("/{seg}")).collect();
         ApiError::Invalid(vec![crate::case::Problem::new(
-            "",
-            format!("not an event docket knows ({{\"event\": \"paid\", \"amount_pence\", \"on\"}}, {{\"event\": \"withdrawn\", \"reason\", \"on\"}} or {{\"event\": \"prosecution-started\", \"on\"}}): {e}"),
+            pointer,
+            format!("not an event docket knows ({{\"event\": \"paid\", \"amount_pence\", \"on\"}}, {{\"event\": \"withdrawn\", \"ground\", \"reason\", \"on\"}}, {{\"event\": \"prosecution-started\", \"on\"}} or {{\"event\": \"corrected\", \"supersedes\", \"reason\", \"on\"}}): {}", e.inner()),
         )])
     })?;
+    // Its text is checked as a case's is: it may be printed in a bundle.
+    let docket = state.docket();
+    if let Some((at, text)) = event.text() {
+        let problems = crate::case::check_text(at, text, crate::register::MAX_EVENT_TEXT, &|c| {
+            docket.covers(c)
+        });
+        if !problems.is_empty() {
+            return Err(ApiError::Invalid(problems));
+        }
+    }
     let by = requested_by(&headers);
     let register = Arc::clone(&state.register);
+    let today = chrono::Local::now().date_naive();
     let timeline =
-        tokio::task::spawn_blocking(move || register.add_event(&reference, &event, &by)).await??;
+        tokio::task::spawn_blocking(move || register.add_event(&reference, &event, &by, today))
+            .await??;
     Ok((StatusCode::CREATED, Json(json!({ "timeline": timeline }))).into_response())
 }

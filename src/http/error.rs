@@ -17,9 +17,10 @@ use serde_json::Value;
 use crate::batch::{BatchError, Described};
 use crate::case::Problem;
 use crate::document::DocumentError;
+use crate::evidence::RecordsError;
 use crate::issue::IssueError;
 use crate::maintain::MaintainError;
-use crate::register::RegisterError;
+use crate::register::{RegisterError, Storage};
 use crate::render::pool::PoolError;
 use crate::templates::TemplateError;
 
@@ -47,9 +48,35 @@ pub enum ApiError {
     /// CSV is taken).
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// `405 Method Not Allowed`: the route takes other methods.
+    #[error("this endpoint does not take that method")]
+    MethodNotAllowed,
     /// `422 Unprocessable Content`: the case data is not valid.
     #[error("the case data is not valid")]
     Invalid(Vec<Problem>),
+    /// `409 Conflict` with `Retry-After`: the same request is still being
+    /// carried out.
+    #[error("{0}")]
+    InProgress(String),
+    /// `429 Too Many Requests`: the caller has as many batches running as
+    /// it may.
+    #[error(
+        "{0} batches of yours are queued or running, as many as one caller may have; wait for one to finish"
+    )]
+    TooManyBatches(usize),
+    /// `507 Insufficient Storage`: the register's disk is full.
+    #[error(
+        "the register of issued documents is full, so nothing was recorded; the service's operators have to free space"
+    )]
+    RegisterFull,
+    /// `503 Service Unavailable`: the register cannot be written now.
+    #[error(
+        "the register of issued documents cannot be written now, so nothing was recorded; try again later"
+    )]
+    RegisterUnavailable,
+    /// `503 Service Unavailable`: the service's health check failed.
+    #[error("degraded: {0}")]
+    Degraded(String),
     /// `503 Service Unavailable`: the render queue is full or a render timed out.
     #[error("{0}")]
     Unavailable(String),
@@ -98,7 +125,12 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InProgress(_) => StatusCode::CONFLICT,
+            Self::TooManyBatches(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::RegisterFull => StatusCode::INSUFFICIENT_STORAGE,
+            Self::RegisterUnavailable | Self::Degraded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -112,7 +144,13 @@ impl ApiError {
             Self::Conflict(_) => "urn:docket:problem:conflict",
             Self::TooLarge(_) => "urn:docket:problem:too-large",
             Self::UnsupportedMediaType(_) => "urn:docket:problem:unsupported-media-type",
+            Self::MethodNotAllowed => "urn:docket:problem:method-not-allowed",
             Self::Invalid(_) => "urn:docket:problem:invalid-case",
+            Self::InProgress(_) => "urn:docket:problem:in-progress",
+            Self::TooManyBatches(_) => "urn:docket:problem:too-many-batches",
+            Self::RegisterFull => "urn:docket:problem:register-full",
+            Self::RegisterUnavailable => "urn:docket:problem:register-unavailable",
+            Self::Degraded(_) => "urn:docket:problem:degraded",
             Self::Unavailable(_) => "urn:docket:problem:unavailable",
             Self::Internal { .. } => "urn:docket:problem:internal",
         }
@@ -181,6 +219,16 @@ impl From<DocumentError> for ApiError {
             DocumentError::Invalid(problems) => Self::Invalid(problems.0),
             DocumentError::Template(t) => t.into(),
             DocumentError::Draft(id) => Self::draft(&id),
+            DocumentError::Records(RecordsError::Unavailable(cause)) => {
+                match cause
+                    .downcast_ref::<RegisterError>()
+                    .and_then(RegisterError::storage)
+                {
+                    Some(Storage::Full) => Self::RegisterFull,
+                    Some(Storage::Unavailable) => Self::RegisterUnavailable,
+                    None => Self::internal(&cause),
+                }
+            }
             e => Self::internal(&e),
         }
     }
@@ -188,11 +236,20 @@ impl From<DocumentError> for ApiError {
 
 impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
+        match e.storage() {
+            Some(Storage::Full) => return Self::RegisterFull,
+            Some(Storage::Unavailable) => return Self::RegisterUnavailable,
+            None => {}
+        }
         match e {
             RegisterError::NotFound(r) => {
                 Self::NotFound(format!("no issued document has reference {r}"))
             }
             RegisterError::Conflict(m) => Self::Conflict(m),
+            RegisterError::Refused(r) => {
+                Self::Invalid(vec![Problem::refusal(r.field, r.rule, r.detail)])
+            }
+            e @ RegisterError::Duplicate { .. } => Self::Conflict(e.to_string()),
             other => Self::internal(&other),
         }
     }
@@ -203,6 +260,10 @@ impl From<IssueError> for ApiError {
         match e {
             IssueError::Document(d) => d.into(),
             IssueError::Register(r) => r.into(),
+            IssueError::Refused(p) => Self::Invalid(p.0),
+            e @ IssueError::TimedOut => Self::Unavailable(e.to_string()),
+            e @ IssueError::KeyReused(_) => Self::Conflict(e.to_string()),
+            e @ IssueError::KeyInProgress(_) => Self::InProgress(e.to_string()),
         }
     }
 }
@@ -211,6 +272,7 @@ impl From<BatchError> for ApiError {
     fn from(e: BatchError) -> Self {
         match e {
             BatchError::Register(r) => r.into(),
+            BatchError::Document(d) => d.into(),
             other => Self::internal(&other),
         }
     }
@@ -265,7 +327,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if matches!(
+            status,
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
+        ) || matches!(self, Self::InProgress(_))
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -35,9 +35,8 @@ pub use state::{Live, Reload};
 pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 /// Default largest request body, in bytes.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
-/// Largest batch accepted (`POST /v1/batches`): 10,000 penalty-notice cases
-/// with their session registers are about 200 MiB of JSON.
-pub const DEFAULT_BATCH_BODY_LIMIT: usize = 512 * 1024 * 1024;
+/// Batches running or queued per caller, at most, by default.
+pub const DEFAULT_BATCHES_PER_CALLER: usize = 4;
 /// Default per-render time limit.
 pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of renders that may wait for a worker.
@@ -51,6 +50,14 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct ServeOptions {
     /// Largest request body accepted.
     pub body_limit: usize,
+    /// Largest batch body accepted (`None`: as `body_limit`). 10,000
+    /// penalty-notice cases with their session registers are about 200 MiB
+    /// of JSON.
+    pub batch_body_limit: Option<usize>,
+    /// Most cases in one batch.
+    pub max_batch_cases: usize,
+    /// Most batches one caller may have queued or running at once.
+    pub max_batches_per_caller: usize,
     /// Renders running at once (default: the number of cores).
     pub workers: usize,
     /// Renders waiting for a worker before callers get 503.
@@ -75,6 +82,9 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             body_limit: DEFAULT_BODY_LIMIT,
+            batch_body_limit: None,
+            max_batch_cases: crate::batch::DEFAULT_MAX_CASES,
+            max_batches_per_caller: DEFAULT_BATCHES_PER_CALLER,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             queue: DEFAULT_QUEUE,
             render_timeout: DEFAULT_RENDER_TIMEOUT,
@@ -113,12 +123,16 @@ impl Service {
                     batch_dir,
                     error::describe,
                 )
-                .with_callback_retry(options.callback_retry),
+                .with_callback_retry(options.callback_retry)
+                .with_max_cases(options.max_batch_cases)
+                .with_max_running(options.max_batches_per_caller),
                 samples: Arc::new(crate::samples::Samples::new()),
                 workers: options.workers,
                 register,
                 pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
                 body_limit: options.body_limit,
+                batch_body_limit: options.batch_body_limit.unwrap_or(options.body_limit),
+                health: Arc::default(),
                 dev: options.dev,
                 maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
             },
@@ -131,9 +145,10 @@ impl Service {
         Router::new()
             .merge(templates::router())
             .merge(documents::router())
-            .merge(batch::router(DEFAULT_BATCH_BODY_LIMIT))
+            .merge(batch::router(self.state.batch_body_limit))
             .merge(studio::router())
             .fallback(templates::not_found)
+            .method_not_allowed_fallback(templates::method_not_allowed)
             .layer(DefaultBodyLimit::max(self.state.body_limit))
             .with_state(self.state.clone())
             .layer(axum::middleware::from_fn(error::log_errors))
@@ -161,6 +176,16 @@ impl Service {
     pub fn resume(&self) -> Result<(), RegisterError> {
         let state = &self.state;
         for id in state.register.unfinished_batches()? {
+            match state.batches.record_failure_left_by_a_stop(&id) {
+                Ok(true) => {
+                    tracing::warn!(batch = %id, "a batch failed before the stop and its failure could not be recorded then: recorded now");
+                    continue;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::error!(batch = %id, error = %e, "a batch's unrecorded failure could not be read");
+                }
+            }
             tracing::info!(batch = %id, "resuming a batch interrupted by a stop");
             batch::spawn(state, id);
         }

@@ -116,7 +116,10 @@ pub fn document(store: &TemplateStore) -> Value {
             "/healthz": {"get": {
                 "summary": "Liveness",
                 "operationId": "healthz",
-                "responses": {"200": {"description": "The service is up.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+                "responses": {
+                    "200": {"description": "The service is up and its register takes writes.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                    "503": problem_response("Degraded: the register cannot be written (its disk full, its file read-only); recovers by itself.")
+                }
             }},
             "/openapi.json": {"get": {
                 "summary": "This document",
@@ -189,9 +192,13 @@ pub fn document(store: &TemplateStore) -> Value {
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentEvent"}}}},
                 "responses": {
                     "201": {"description": "Recorded; the timeline.", "content": {"application/json": {"schema": {"type": "object", "required": ["timeline"]}}}},
+                    "400": problem_response("The body is not JSON."),
                     "404": problem_response("No issued document has this reference."),
-                    "409": problem_response("The event does not fit the timeline (e.g. after payment)."),
-                    "422": problem_response("Not an event docket knows.")
+                    "413": problem_response("The body is larger than the limit."),
+                    "415": problem_response("The body is not sent as JSON."),
+                    "422": problem_response("Not an event docket knows, or one the law does not allow (`errors` names the field and the rule: `event.kind`, `event.amount`, `event.date`, `event.sequence`, `event.correction`)."),
+                    "503": problem_response("The register cannot be written now."),
+                    "507": problem_response("The register's disk is full: nothing was recorded.")
                 }
             }},
             "/v1/batches": {"post": {
@@ -202,7 +209,6 @@ pub fn document(store: &TemplateStore) -> Value {
                     {"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string"}},
                     {"name": "kind", "in": "query", "required": false, "description": "CSV only (required then): the document kind.", "schema": {"type": "string"}},
                     {"name": "version", "in": "query", "required": false, "description": "CSV only: a version pinned by name.", "schema": {"type": "string"}},
-                    {"name": "as_of", "in": "query", "required": false, "description": "CSV only: the date that picks the version in force.", "schema": {"type": "string", "format": "date"}},
                     {"name": "order", "in": "query", "required": false, "description": "CSV only: the print PDF's order.", "schema": {"type": "string", "enum": ["postcode", "school", "input"]}},
                     {"name": "separators", "in": "query", "required": false, "description": "CSV only: a separator sheet before each school's notices.", "schema": {"type": "boolean"}},
                     {"name": "callback_url", "in": "query", "required": false, "description": "CSV only: called with the batch's status when it is done or has failed.", "schema": {"type": "string"}}
@@ -213,17 +219,30 @@ pub fn document(store: &TemplateStore) -> Value {
                 }},
                 "responses": {
                     "202": {"description": "Accepted.", "headers": {"Location": text_header("Where to follow the batch.")}, "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}},
+                    "400": problem_response("The body is not JSON (or not UTF-8), or the query string is malformed."),
+                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
                     "404": problem_response("No such kind or version."),
+                    "409": problem_response("The Idempotency-Key was used with a different batch."),
+                    "413": problem_response("The body is larger than the batch limit."),
                     "415": problem_response("Neither JSON nor CSV."),
-                    "422": problem_response("Not a batch request, or a CSV column that is no case field (pointer `/columns/N`) or a ragged row (`/rows/N`).")
+                    "422": problem_response("Not a batch request, too many or no cases, `as_of` given (a batch issues each case under the version in force on its date), or a CSV column that is no case field (pointer `/columns/N`) or a ragged row (`/rows/N`)."),
+                    "429": problem_response("This caller has as many batches queued or running as it may: retry after `Retry-After` seconds."),
+                    "503": problem_response("The register cannot be written now."),
+                    "507": problem_response("The register's disk is full: nothing was recorded.")
                 }
             }},
             "/v1/batches/{id}": {"get": {
                 "summary": "Where a batch stands, and each case's outcome",
                 "operationId": "batchStatus",
-                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "parameters": [
+                    {"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                    {"name": "page", "in": "query", "required": false, "description": "The page of records, from 1.", "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "per_page", "in": "query", "required": false, "description": "Records per page (default 100, at most 1,000).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+                    {"name": "status", "in": "query", "required": false, "description": "Only the records of this outcome.", "schema": {"type": "string", "enum": ["issued", "refused"]}}
+                ],
                 "responses": {
-                    "200": {"description": "Status, counts and records.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "status", "total", "done", "failed", "records"]}}}},
+                    "200": {"description": "Status, counts by outcome and one page of records.", "content": {"application/json": {"schema": {"type": "object", "required": ["id", "status", "total", "done", "failed", "counts", "page", "per_page", "pages", "records"]}}}},
+                    "400": problem_response("The query string is malformed."),
                     "404": problem_response("No such batch.")
                 }
             }},
@@ -240,8 +259,11 @@ pub fn document(store: &TemplateStore) -> Value {
                         "application/zip": {"schema": {"type": "string", "format": "binary"}},
                         "text/csv": {"schema": {"type": "string"}}
                     }},
-                    "404": problem_response("No such batch or file."),
-                    "409": problem_response("The batch is not done yet.")
+                    "206": {"description": "The part of the file asked for with `Range`."},
+                    "304": {"description": "Not modified since the `ETag` given in `If-None-Match`."},
+                    "404": problem_response("No such batch or file (a batch that issued nothing has only its manifest)."),
+                    "409": problem_response("The batch is not done yet."),
+                    "416": {"description": "The range asked for is not in the file."}
                 }
             }},
             "/v1/documents/{id}": {
@@ -261,9 +283,10 @@ pub fn document(store: &TemplateStore) -> Value {
                 "parameters": [
                     kind_as_id,
                     {"name": "version", "in": "query", "required": false, "description": "Pin a version by name.", "schema": {"type": "string"}, "example": example_version},
-                    {"name": "as_of", "in": "query", "required": false, "description": "Use the version in force on this date (default today).", "schema": {"type": "string", "format": "date"}},
+                    {"name": "as_of", "in": "query", "required": false, "description": "A proof only: use the version in force on this date (default today). An issued document always uses the version in force on its own date; `as_of` with an issue is refused.", "schema": {"type": "string", "format": "date"}},
                     {"name": "recipient", "in": "query", "required": false, "description": "Render only the copy for this parent (index into `parents`).", "schema": {"type": "integer", "minimum": 0}},
-                    {"name": "issue", "in": "query", "required": false, "description": "Issue it: store each copy in the register under its own reference (penalty notices are always issued).", "schema": {"type": "boolean"}}
+                    {"name": "issue", "in": "query", "required": false, "description": "Issue it: store each copy in the register under its own reference (penalty notices are always issued).", "schema": {"type": "boolean"}},
+                    {"name": "Idempotency-Key", "in": "header", "required": false, "description": "Issuing: the same key with the same request returns the first result, byte for byte; with a different request, 409. Keys belong to their caller and last 24 hours.", "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}}
                 ],
                 "requestBody": {
                     "required": true,
@@ -299,8 +322,10 @@ pub fn document(store: &TemplateStore) -> Value {
                     "404": problem_response("No such kind or version, or no version in force on the date."),
                     "413": problem_response("The body is larger than the limit."),
                     "415": problem_response("The body is not sent as JSON."),
+                    "409": problem_response("The Idempotency-Key was used with a different request, or its first request is still being issued (`Retry-After`)."),
                     "422": problem_response("The case data is not valid for this document: `errors` lists every problem by JSON pointer, with the rule for refusals."),
-                    "503": problem_response("Too busy, or the render took too long: retry after `Retry-After` seconds."),
+                    "503": problem_response("Too busy, or the time limit passed before anything was issued: retry after `Retry-After` seconds; or the register cannot be written now."),
+                    "507": problem_response("The register's disk is full: nothing was issued."),
                     "500": problem_response("A defect on docket's side; quote `instance` when reporting it.")
                 }
               }

@@ -2,7 +2,7 @@
 //! batches, the render pool and the service's settings; and who may see
 //! drafts and the studio.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::http::{HeaderMap, header};
 use serde::Serialize;
@@ -59,6 +59,10 @@ impl Live {
     }
 }
 
+/// The register's health when last tried: when, and whether it could be
+/// written (or why not).
+pub(super) type Health = (std::time::Instant, Result<(), String>);
+
 /// The state behind every route.
 #[derive(Clone)]
 pub(super) struct AppState {
@@ -69,6 +73,8 @@ pub(super) struct AppState {
     pub(super) workers: usize,
     pub(super) pool: RenderPool,
     pub(super) body_limit: usize,
+    pub(super) batch_body_limit: usize,
+    pub(super) health: Arc<Mutex<Option<Health>>>,
     pub(super) dev: bool,
     pub(super) maintainer_key: Option<Arc<str>>,
 }

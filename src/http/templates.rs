@@ -34,13 +34,46 @@ pub(super) fn router() -> Router<AppState> {
         )
 }
 
-async fn healthz() -> &'static str {
-    "ok"
+/// `GET /healthz`: `ok`, or `503` with a problem while the register
+/// cannot be written (its disk full, its file read-only). The register is
+/// tried at most once a second, so the check cannot load it.
+async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    let recent = state
+        .health
+        .lock()
+        .ok()
+        .and_then(|h| h.clone())
+        .filter(|(at, _)| at.elapsed() < std::time::Duration::from_secs(1));
+    let result = match recent {
+        Some((_, result)) => result,
+        None => {
+            let register = std::sync::Arc::clone(&state.register);
+            let result = tokio::task::spawn_blocking(move || register.probe())
+                .await?
+                .map_err(|e| match e.storage() {
+                    Some(crate::register::Storage::Full) => {
+                        "the register's disk is full: issues, events and batches cannot be recorded"
+                            .to_owned()
+                    }
+                    _ => format!("the register cannot be written: {e}"),
+                });
+            if let Ok(mut h) = state.health.lock() {
+                *h = Some((std::time::Instant::now(), result.clone()));
+            }
+            result
+        }
+    };
+    result.map(|()| "ok").map_err(ApiError::Degraded)
 }
 
 /// The fallback: a problem, not an empty 404.
 pub(super) async fn not_found() -> ApiError {
     ApiError::NotFound("no such endpoint".into())
+}
+
+/// A route asked with a method it does not take: a problem, not an empty 405.
+pub(super) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 /// `GET /v1/templates`: the framework's catalogue, per edition and level,

@@ -51,7 +51,7 @@ impl std::fmt::Display for BatchState {
 }
 
 /// The outcome of one case of a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordState {
     /// Its documents are issued.
@@ -130,67 +130,172 @@ pub struct BatchRecord {
 pub struct NewBatch<'a> {
     /// Its id.
     pub id: &'a str,
-    /// The caller's idempotency key, if any.
-    pub idempotency_key: Option<&'a str>,
+    /// The caller's idempotency key, if any, with the hash of the request
+    /// it came with.
+    pub idempotency_key: Option<(&'a str, &'a str)>,
+    /// The most cases it may hold.
+    pub max_cases: usize,
+    /// The most batches its caller may have queued or running.
+    pub max_running: usize,
     /// The document kind.
     pub kind: &'a str,
     /// Its options (JSON).
     pub request_json: &'a str,
     /// Called when it ends.
     pub callback_url: Option<&'a str>,
-    /// How many cases it has.
-    pub total: usize,
     /// Who asked.
     pub requested_by: &'a str,
 }
 
+/// What [`Register::create_batch`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    /// Recorded, with this many cases.
+    Made(usize),
+    /// The caller's key was given with this same request before: that
+    /// batch's id.
+    Existing(String),
+    /// The caller's key was given with another request.
+    KeyReused,
+    /// The caller has as many batches queued or running as it may.
+    TooMany(usize),
+    /// The cases could not be read (each problem by row or column), or
+    /// there were none, or too many: nothing was recorded.
+    Refused(Vec<crate::case::Problem>),
+}
+
+/// A case of a new batch as it is read: its JSON text, or why its row
+/// cannot be read at all.
+pub type CaseText<'a> = Result<std::borrow::Cow<'a, str>, crate::case::Problem>;
+
 impl Register {
-    /// Records a new batch with its cases (one row each), or returns the one
-    /// already made with the same idempotency key (`true` when it already
-    /// existed).
+    /// Records a new batch with its cases (one row each, read one at a time
+    /// so a batch of any size costs little memory), all or nothing; or
+    /// finds the one the caller made with the same idempotency key and
+    /// request (keys older than [`super::KEY_LIFETIME`] start afresh).
     pub fn create_batch(
         &self,
         batch: &NewBatch<'_>,
-        cases: &mut dyn Iterator<Item = &str>,
-    ) -> Result<(String, bool), RegisterError> {
+        cases: &mut dyn Iterator<Item = CaseText<'_>>,
+    ) -> Result<Created, RegisterError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        if let Some(key) = batch.idempotency_key {
-            let existing: Option<String> = tx
+        let scoped = batch
+            .idempotency_key
+            .map(|(key, _)| format!("{}\n{key}", batch.requested_by));
+        if let (Some(scoped), Some((_, sha))) = (&scoped, batch.idempotency_key) {
+            let cutoff = (chrono::Utc::now() - super::KEY_LIFETIME)
+                .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+                .to_string();
+            // An expired key no longer names its batch.
+            tx.execute(
+                "UPDATE batches SET idempotency_key = NULL WHERE idempotency_key = ?1 AND created_at < ?2",
+                params![scoped, cutoff],
+            )?;
+            let existing: Option<(String, Option<String>)> = tx
                 .query_row(
-                    "SELECT id FROM batches WHERE idempotency_key = ?1",
-                    params![key],
-                    |r| r.get(0),
+                    "SELECT id, request_sha256 FROM batches WHERE idempotency_key = ?1",
+                    params![scoped],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            if let Some(existing) = existing {
-                return Ok((existing, true));
+            match existing {
+                Some((id, Some(theirs))) if theirs == sha => return Ok(Created::Existing(id)),
+                Some(_) => return Ok(Created::KeyReused),
+                None => {}
             }
         }
+        let running: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM batches WHERE requested_by = ?1 AND status IN ('queued', 'running')",
+            params![batch.requested_by],
+            |r| r.get(0),
+        )?;
+        if count(running, &|| format!("batches of {}", batch.requested_by))? >= batch.max_running {
+            return Ok(Created::TooMany(batch.max_running));
+        }
         tx.execute(
-            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at, callback_url)
-             VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?7, ?8)",
+            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at, callback_url, request_sha256)
+             VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, ?7, ?8)",
             params![
                 batch.id,
-                batch.idempotency_key,
+                scoped,
                 batch.kind,
                 batch.request_json,
-                int(batch.total),
                 batch.requested_by,
                 now(),
-                batch.callback_url
+                batch.callback_url,
+                batch.idempotency_key.map(|(_, sha)| sha),
             ],
         )?;
+        let mut problems = Vec::new();
+        let mut total = 0;
         {
             let mut insert = tx.prepare(
                 "INSERT INTO batch_cases (batch_id, idx, case_json) VALUES (?1, ?2, ?3)",
             )?;
-            for (i, case) in cases.enumerate() {
-                insert.execute(params![batch.id, int(i), case])?;
+            for case in cases {
+                match case {
+                    Ok(text) if problems.is_empty() => {
+                        if total == batch.max_cases {
+                            problems.push(crate::case::Problem::new(
+                                "/cases",
+                                format!(
+                                    "a batch holds at most {} cases; split it",
+                                    batch.max_cases
+                                ),
+                            ));
+                            break;
+                        }
+                        insert.execute(params![batch.id, int(total), text.as_ref()])?;
+                        total += 1;
+                    }
+                    Ok(_) => {}
+                    Err(problem) => problems.push(problem),
+                }
             }
         }
+        if total == 0 && problems.is_empty() {
+            problems.push(crate::case::Problem::new(
+                "/cases",
+                "must list at least one case",
+            ));
+        }
+        if !problems.is_empty() {
+            // Dropping the transaction rolls it back: nothing is recorded.
+            return Ok(Created::Refused(problems));
+        }
+        tx.execute(
+            "UPDATE batches SET total = ?2 WHERE id = ?1",
+            params![batch.id, int(total)],
+        )?;
         tx.commit()?;
-        Ok((batch.id.to_owned(), false))
+        Ok(Created::Made(total))
+    }
+
+    /// How many cases of a batch are issued and refused so far.
+    pub fn batch_counts(&self, batch: &str) -> Result<(usize, usize), RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT status, COUNT(*) FROM batch_records WHERE batch_id = ?1 GROUP BY status",
+        )?;
+        let rows = stmt.query_map(params![batch], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let (mut issued, mut refused) = (0, 0);
+        for row in rows {
+            let (status, n) = row?;
+            let n = count(n, &|| format!("records of batch {batch}"))?;
+            match RecordState::parse(&status) {
+                Some(RecordState::Issued) => issued = n,
+                Some(RecordState::Refused) => refused = n,
+                None => {
+                    return Err(RegisterError::Corrupt(format!(
+                        "batch {batch}: `{status}` is not an outcome"
+                    )));
+                }
+            }
+        }
+        Ok((issued, refused))
     }
 
     /// One case of a batch, as posted (JSON text).
@@ -340,18 +445,39 @@ impl Register {
 
     /// The outcomes recorded so far, by index.
     pub fn batch_records(&self, batch: &str) -> Result<Vec<BatchRecord>, RegisterError> {
+        self.batch_records_from(batch, None, 0, usize::MAX)
+    }
+
+    /// Up to `limit` outcomes from the `offset`-th, by index; only those
+    /// with `status` if one is given.
+    pub fn batch_records_from(
+        &self,
+        batch: &str,
+        status: Option<RecordState>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<BatchRecord>, RegisterError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT idx, status, reference, problem FROM batch_records WHERE batch_id = ?1 ORDER BY idx",
+        let mut stmt = conn.prepare_cached(
+            "SELECT idx, status, reference, problem FROM batch_records
+             WHERE batch_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY idx LIMIT ?3 OFFSET ?4",
         )?;
-        let rows = stmt.query_map(params![batch], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, Option<String>>(3)?,
-            ))
-        })?;
+        let rows = stmt.query_map(
+            params![
+                batch,
+                status.map(RecordState::as_str),
+                int(limit),
+                int(offset)
+            ],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            },
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let (index, status, refs, problem) = row?;
@@ -403,6 +529,16 @@ impl Register {
             ));
         }
         Ok(out)
+    }
+
+    /// How many documents a batch has issued.
+    pub fn batch_documents_count(&self, batch: &str) -> Result<usize, RegisterError> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM documents WHERE batch_id = ?1",
+            params![batch],
+            |r| r.get(0),
+        )?;
+        count(n, &|| format!("documents of batch {batch}"))
     }
 
     /// Batches that were queued or running when the service last stopped.

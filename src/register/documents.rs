@@ -3,7 +3,7 @@
 //! read back byte for byte.
 
 use chrono::NaiveDate;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Register, RegisterError, date, int, now};
 use crate::evidence::{Event, EventName, Issued, PriorNotice, Records, RecordsError, Warning};
@@ -43,6 +43,8 @@ pub struct NewDocument<'a> {
     pub pdf: &'a [u8],
     /// Warnings it was issued with (court bundles).
     pub warnings: &'a [Warning],
+    /// A penalty notice's amounts and pay-by dates, to check payments by.
+    pub terms: Option<&'a crate::rules::penalty::Terms>,
     /// Who asked for it.
     pub requested_by: &'a str,
     /// The batch it belongs to, with its index there.
@@ -52,7 +54,9 @@ pub struct NewDocument<'a> {
 /// The columns of an [`Issued`], read by [`issued_row`].
 const ISSUED_COLUMNS: &str = "d.reference, d.kind, d.version, d.template_hash, d.case_hash, d.case_reference,
     d.pupil_upn, d.school, d.recipient_name, d.recipient_postcode, d.issued_on, d.served_on, d.pdf_sha256, d.requested_by,
-    (SELECT event FROM events e WHERE e.reference = d.reference ORDER BY e.id DESC LIMIT 1), d.warnings";
+    (SELECT event FROM events e WHERE e.reference = d.reference AND e.event != 'corrected'
+        AND NOT EXISTS (SELECT 1 FROM events c WHERE c.supersedes = e.id)
+        ORDER BY e.id DESC LIMIT 1), d.warnings";
 
 /// One row of [`ISSUED_COLUMNS`] as SQLite gives it, before its dates,
 /// status and warnings are parsed.
@@ -120,11 +124,40 @@ impl Register {
     /// Stores a document under its reserved reference, with its `issued`
     /// event, in one transaction.
     pub fn store(&self, doc: &NewDocument<'_>) -> Result<(), RegisterError> {
+        self.store_all(std::slice::from_ref(doc), &mut |_| Ok(()))
+    }
+
+    /// Stores the documents of one request, each under its reserved
+    /// reference with its `issued` event, and runs `then` (e.g. recording
+    /// an idempotency key's outcome), all in one transaction: either every
+    /// copy is stored or none is.
+    pub fn store_all(
+        &self,
+        docs: &[NewDocument<'_>],
+        then: &mut dyn FnMut(&Connection) -> Result<(), RegisterError>,
+    ) -> Result<(), RegisterError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for doc in docs {
+            store_in(&tx, doc)?;
+        }
+        then(&tx)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Stores one document on `tx`.
+fn store_in(tx: &Connection, doc: &NewDocument<'_>) -> Result<(), RegisterError> {
+    {
         let sha = crate::digest::sha256(doc.pdf);
         let warnings = serde_json::to_string(doc.warnings)
             .map_err(|e| RegisterError::Corrupt(format!("warnings of {}: {e}", doc.reference)))?;
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let terms = doc
+            .terms
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| RegisterError::Corrupt(format!("terms of {}: {e}", doc.reference)))?;
         let used = tx
             .prepare_cached(
                 "UPDATE numbers SET status = 'used' WHERE reference = ?1 AND status = 'reserved'",
@@ -140,8 +173,8 @@ impl Register {
         tx.prepare_cached(
             "INSERT INTO documents (reference, kind, version, template_hash, docket_version, case_json, case_hash,
                 case_reference, pupil_upn, school, recipient_index, recipient_name, recipient_key, recipient_postcode,
-                issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index, warnings)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+                issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index, warnings, terms_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
         )?
         .execute(params![
                 doc.reference,
@@ -167,15 +200,41 @@ impl Register {
                 doc.batch.map(|(id, _)| id),
                 doc.batch.map(|(_, i)| int(i)),
                 warnings,
+                terms,
         ])?;
         tx.prepare_cached(
             "INSERT INTO events (reference, event, on_date, recorded_by, recorded_at) VALUES (?1, 'issued', ?2, ?3, ?4)",
         )?
         .execute(params![doc.reference, doc.issued_on.to_string(), doc.requested_by, created])?;
-        tx.commit()?;
         Ok(())
     }
+}
 
+/// One issued document, on `conn`.
+pub(super) fn get_in(conn: &Connection, reference: &str) -> Result<Issued, RegisterError> {
+    let sql = format!("SELECT {ISSUED_COLUMNS} FROM documents d WHERE d.reference = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row(params![reference], issued_row)
+        .optional()?
+        .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))?
+        .parse()
+}
+
+/// A penalty notice's terms as stored with it, on `conn`.
+pub(super) fn terms_in(
+    conn: &Connection,
+    reference: &str,
+) -> Result<Option<crate::rules::penalty::Terms>, RegisterError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT terms_json FROM documents WHERE reference = ?1")?
+        .query_row(params![reference], |r| r.get(0))
+        .optional()?
+        .flatten();
+    text.map(|t| super::events::parse_terms(reference, &t))
+        .transpose()
+}
+
+impl Register {
     /// Whether a document is stored under `reference`.
     pub fn holds(&self, reference: &str) -> Result<bool, RegisterError> {
         Ok(self
@@ -207,15 +266,18 @@ impl Register {
             .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))
     }
 
+    /// A penalty notice's amounts and pay-by dates, as issued (none for
+    /// other documents).
+    pub fn terms(
+        &self,
+        reference: &str,
+    ) -> Result<Option<crate::rules::penalty::Terms>, RegisterError> {
+        terms_in(&self.conn(), reference)
+    }
+
     /// One issued document.
     pub fn get(&self, reference: &str) -> Result<Issued, RegisterError> {
-        let sql = format!("SELECT {ISSUED_COLUMNS} FROM documents d WHERE d.reference = ?1");
-        self.conn()
-            .prepare_cached(&sql)?
-            .query_row(params![reference], issued_row)
-            .optional()?
-            .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))?
-            .parse()
+        get_in(&self.conn(), reference)
     }
 
     /// A pupil's history: every document issued about them, oldest first.
@@ -240,7 +302,8 @@ impl Register {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT d.reference, d.issued_on,
-                    EXISTS (SELECT 1 FROM events e WHERE e.reference = d.reference AND e.event = 'withdrawn')
+                    EXISTS (SELECT 1 FROM events e WHERE e.reference = d.reference AND e.event = 'withdrawn'
+                              AND NOT EXISTS (SELECT 1 FROM events c WHERE c.supersedes = e.id))
              FROM documents d
              WHERE d.kind = 'penalty-notice' AND d.pupil_upn = ?1
                AND (d.recipient_key = ?2 OR substr(d.recipient_key, -length(?2) - 1) = ' ' || ?2)

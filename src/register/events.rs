@@ -1,18 +1,24 @@
 //! What happens to an issued document after it is sent: its timeline of
-//! events, each recorded once and never edited.
+//! events, each recorded once and never edited or deleted. A mistake is put
+//! right by a `corrected` event that names the event it supersedes; the
+//! timeline shows both, and the document's standing leaves the superseded
+//! one out. Every event is checked by the law's rules
+//! ([`crate::rules::events`]) in the transaction that records it.
 
 use chrono::NaiveDate;
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Register, RegisterError, date, now};
 use crate::evidence::{Event, EventName};
+use crate::rules::events::{self, EventRefusal, Proposed, Standing, Subject, WithdrawalGround};
+use crate::rules::penalty::Terms;
 
 /// An event a caller records on an issued document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum EventKind {
-    /// The penalty was paid.
+    /// The penalty was paid: the amount due on the day, in pence.
     Paid {
         /// Amount in pence.
         amount_pence: u32,
@@ -21,7 +27,10 @@ pub enum EventKind {
     },
     /// The notice was withdrawn (it then never counts toward the limit).
     Withdrawn {
-        /// Why.
+        /// The ground (reg 8, or reg 9: not paid and not prosecuted).
+        ground: WithdrawalGround,
+        /// Why, in words.
+        #[schemars(length(min = 1, max = 1000))]
         reason: String,
         /// The day it was withdrawn.
         on: NaiveDate,
@@ -31,7 +40,20 @@ pub enum EventKind {
         /// The day.
         on: NaiveDate,
     },
+    /// An earlier event was recorded in error: this one supersedes it.
+    Corrected {
+        /// The id of the event it supersedes (see the timeline).
+        supersedes: i64,
+        /// Why, in words.
+        #[schemars(length(min = 1, max = 1000))]
+        reason: String,
+        /// The day of the correction.
+        on: NaiveDate,
+    },
 }
+
+/// The longest free text an event may carry.
+pub const MAX_EVENT_TEXT: usize = 1000;
 
 impl EventKind {
     /// Its name on the timeline.
@@ -40,6 +62,7 @@ impl EventKind {
             Self::Paid { .. } => EventName::Paid,
             Self::Withdrawn { .. } => EventName::Withdrawn,
             Self::ProsecutionStarted { .. } => EventName::ProsecutionStarted,
+            Self::Corrected { .. } => EventName::Corrected,
         }
     }
 
@@ -48,98 +71,219 @@ impl EventKind {
         match self {
             Self::Paid { on, .. }
             | Self::Withdrawn { on, .. }
-            | Self::ProsecutionStarted { on } => *on,
+            | Self::ProsecutionStarted { on }
+            | Self::Corrected { on, .. } => *on,
+        }
+    }
+
+    /// Its free text, with the field it is in.
+    pub fn text(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Self::Withdrawn { reason, .. } | Self::Corrected { reason, .. } => {
+                Some(("/reason", reason))
+            }
+            _ => None,
+        }
+    }
+
+    fn proposed(&self) -> Proposed {
+        match self {
+            Self::Paid { amount_pence, .. } => Proposed::Paid {
+                amount_pence: *amount_pence,
+            },
+            Self::Withdrawn { .. } => Proposed::Withdrawn,
+            Self::ProsecutionStarted { .. } => Proposed::ProsecutionStarted,
+            Self::Corrected { .. } => Proposed::Corrected,
         }
     }
 }
 
+/// Why an event was not recorded: a rule of the law, with the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// The field of the event, e.g. `/amount_pence`.
+    pub field: &'static str,
+    /// The rule, e.g. `event.amount`.
+    pub rule: &'static str,
+    /// What is wrong, in plain words.
+    pub detail: String,
+}
+
+impl From<EventRefusal> for Refused {
+    fn from(r: EventRefusal) -> Self {
+        Self {
+            field: r.field(),
+            rule: r.rule(),
+            detail: r.to_string(),
+        }
+    }
+}
+
+/// Where a document stands: its effective events (none superseded).
+fn standing(timeline: &[Event]) -> Standing {
+    let mut standing = Standing::default();
+    for e in timeline.iter().filter(|e| e.superseded_by.is_none()) {
+        match e.event {
+            EventName::Paid => standing.ended = Some(("paid", e.on)),
+            EventName::Withdrawn => standing.ended = Some(("withdrawn", e.on)),
+            EventName::ProsecutionStarted => standing.prosecuted = Some(e.on),
+            EventName::Issued | EventName::Corrected => {}
+        }
+    }
+    standing
+}
+
 impl Register {
-    /// Records an event on a document's timeline.
+    /// Records an event on a document's timeline, if the law allows it on
+    /// `today`, in one transaction with the checks; gives the timeline.
     pub fn add_event(
         &self,
         reference: &str,
         event: &EventKind,
         by: &str,
+        today: NaiveDate,
     ) -> Result<Vec<Event>, RegisterError> {
-        let issued = self.get(reference)?;
-        let timeline = self.timeline(reference)?;
-        let name = event.name();
-        let on = event.on();
-        let (amount, reason) = match event {
-            EventKind::Paid { amount_pence, .. } => (Some(*amount_pence), None),
-            EventKind::Withdrawn { reason, .. } => (None, Some(reason.clone())),
-            EventKind::ProsecutionStarted { .. } => (None, None),
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let issued = super::documents::get_in(&tx, reference)?;
+        let timeline = timeline_in(&tx, reference)?;
+        let terms = super::documents::terms_in(&tx, reference)?;
+        let subject = Subject {
+            penalty_notice: issued.kind == "penalty-notice",
+            issued_on: issued.issued_on,
+            served_on: issued.served_on,
+            terms: terms.as_ref(),
         };
-        if on < issued.issued_on {
-            return Err(RegisterError::Conflict(format!(
-                "{name} on {on} is before the document was issued ({})",
-                issued.issued_on
-            )));
+        events::check(
+            event.proposed(),
+            event.on(),
+            &subject,
+            &standing(&timeline),
+            today,
+        )
+        .map_err(|r| RegisterError::Refused(r.into()))?;
+        if let EventKind::Corrected { supersedes, .. } = event {
+            let target = timeline.iter().find(|e| e.id == *supersedes);
+            let why = match target {
+                None => Some(format!("{reference} has no event {supersedes}")),
+                Some(e) if e.event == EventName::Issued => {
+                    Some("the issue itself cannot be corrected: it is the record".into())
+                }
+                Some(e) if e.event == EventName::Corrected => {
+                    Some("a correction cannot be corrected; record the event again".into())
+                }
+                Some(e) if e.superseded_by.is_some() => {
+                    Some(format!("event {supersedes} was already corrected"))
+                }
+                Some(_) => None,
+            };
+            if let Some(detail) = why {
+                return Err(RegisterError::Refused(Refused {
+                    field: "/supersedes",
+                    rule: "event.correction",
+                    detail,
+                }));
+            }
         }
-        if let Some(end) = timeline.iter().find(|e| e.event.ends_the_matter()) {
-            return Err(RegisterError::Conflict(format!(
-                "{reference} was already {} on {}; nothing can follow",
-                end.event, end.on
-            )));
-        }
-        if name == EventName::ProsecutionStarted && issued.kind != "penalty-notice" {
-            return Err(RegisterError::Conflict(
-                "prosecution follows only an unpaid penalty notice".into(),
-            ));
-        }
-        if name == EventName::Paid
-            && timeline
-                .iter()
-                .any(|e| e.event == EventName::ProsecutionStarted)
-        {
-            return Err(RegisterError::Conflict(format!(
-                "{reference} can no longer be paid: prosecution has started"
-            )));
-        }
-        self.conn().execute(
-            "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![reference, name.as_str(), on.to_string(), amount, reason, by, now()],
-        )?;
-        self.timeline(reference)
+        let (amount, reason, ground, supersedes) = match event {
+            EventKind::Paid { amount_pence, .. } => (Some(*amount_pence), None, None, None),
+            EventKind::Withdrawn { reason, ground, .. } => {
+                (None, Some(reason.as_str()), Some(ground.slug()), None)
+            }
+            EventKind::ProsecutionStarted { .. } => (None, None, None, None),
+            EventKind::Corrected {
+                reason, supersedes, ..
+            } => (None, Some(reason.as_str()), None, Some(*supersedes)),
+        };
+        tx.prepare_cached(
+            "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at, ground, supersedes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            reference,
+            event.name().as_str(),
+            event.on().to_string(),
+            amount,
+            reason,
+            by,
+            now(),
+            ground,
+            supersedes
+        ])?;
+        let timeline = timeline_in(&tx, reference)?;
+        tx.commit()?;
+        Ok(timeline)
     }
 
     /// A document's timeline, oldest first.
     pub fn timeline(&self, reference: &str) -> Result<Vec<Event>, RegisterError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT event, on_date, amount_pence, reason, recorded_by, recorded_at, id FROM events
-             WHERE reference = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map(params![reference], |r| {
-            Ok((
+        timeline_in(&self.conn(), reference)
+    }
+}
+
+/// The terms of a penalty notice as stored with it.
+pub(super) fn parse_terms(reference: &str, text: &str) -> Result<Terms, RegisterError> {
+    serde_json::from_str(text).map_err(|e| {
+        RegisterError::Corrupt(format!(
+            "document {reference}: its terms are not readable: {e}"
+        ))
+    })
+}
+
+/// A document's timeline, oldest first, on `conn`.
+pub(super) fn timeline_in(conn: &Connection, reference: &str) -> Result<Vec<Event>, RegisterError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.event, e.on_date, e.amount_pence, e.reason, e.recorded_by, e.recorded_at, e.id,
+                e.ground, e.supersedes,
+                (SELECT c.id FROM events c WHERE c.supersedes = e.id)
+         FROM events e WHERE e.reference = ?1 ORDER BY e.id",
+    )?;
+    let rows = stmt.query_map(params![reference], |r| {
+        Ok((
+            (
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<u32>>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, String>(4)?,
+            ),
+            (
                 r.get::<_, String>(5)?,
                 r.get::<_, i64>(6)?,
-            ))
-        })?;
-        let mut events = Vec::new();
-        for row in rows {
-            let (event, on, amount_pence, reason, by, recorded_at, id) = row?;
-            let row = || format!("event {id} of {reference}");
-            events.push(Event {
-                event: EventName::parse(&event).ok_or_else(|| {
-                    RegisterError::Corrupt(format!("{}: `{event}` is not an event", row()))
-                })?,
-                on: date(&on, &row)?,
-                amount_pence,
-                reason,
-                by,
-                recorded_at,
-            });
-        }
-        if events.is_empty() {
-            return Err(RegisterError::NotFound(reference.to_owned()));
-        }
-        Ok(events)
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<i64>>(8)?,
+                r.get::<_, Option<i64>>(9)?,
+            ),
+        ))
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        let ((event, on, amount_pence, reason, by), (recorded_at, id, ground, supersedes, by_id)) =
+            row?;
+        let row = || format!("event {id} of {reference}");
+        let ground = match ground {
+            Some(g) => Some(WithdrawalGround::parse(&g).ok_or_else(|| {
+                RegisterError::Corrupt(format!("{}: `{g}` is not a ground", row()))
+            })?),
+            None => None,
+        };
+        events.push(Event {
+            id,
+            event: EventName::parse(&event).ok_or_else(|| {
+                RegisterError::Corrupt(format!("{}: `{event}` is not an event", row()))
+            })?,
+            on: date(&on, &row)?,
+            amount_pence,
+            ground,
+            reason,
+            supersedes,
+            superseded_by: by_id,
+            by,
+            recorded_at,
+        });
     }
+    if events.is_empty() {
+        return Err(RegisterError::NotFound(reference.to_owned()));
+    }
+    Ok(events)
 }

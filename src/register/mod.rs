@@ -18,12 +18,16 @@
 mod batches;
 mod documents;
 mod events;
+mod keys;
 mod numbers;
 
-pub use batches::{BatchRecord, BatchRow, BatchState, CallbackState, NewBatch, RecordState};
+pub use batches::{
+    BatchRecord, BatchRow, BatchState, CallbackState, CaseText, Created, NewBatch, RecordState,
+};
 pub use documents::NewDocument;
-pub use events::EventKind;
-pub use numbers::{NumberStatus, Series};
+pub use events::{EventKind, MAX_EVENT_TEXT, Refused};
+pub use keys::{KEY_LIFETIME, KeyState, complete_key_in};
+pub use numbers::{Claim, NumberStatus, Series};
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -39,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0003_batch_callbacks.sql"),
     include_str!("../../migrations/0004_document_warnings.sql"),
     include_str!("../../migrations/0005_callback_given_up.sql"),
+    include_str!("../../migrations/0006_legal_state.sql"),
 ];
 
 /// What can go wrong with the register.
@@ -64,6 +69,48 @@ pub enum RegisterError {
     /// An event that does not fit the document's timeline.
     #[error("{0}")]
     Conflict(String),
+    /// A second penalty notice to the same parent for the same child and
+    /// an overlapping offence period.
+    #[error("penalty notice {reference} already covers this offence period")]
+    Duplicate {
+        /// The notice already issued (or being issued).
+        reference: String,
+        /// When it was issued, if it is stored yet.
+        issued_on: Option<NaiveDate>,
+    },
+    /// An event the law does not allow: its field and rule.
+    #[error("{}: {} [{}]", .0.field, .0.detail, .0.rule)]
+    Refused(events::Refused),
+}
+
+/// How the register's storage failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Storage {
+    /// The disk (or the register's size limit) is full.
+    Full,
+    /// The file cannot be written now: read-only, an I/O error, locked.
+    Unavailable,
+}
+
+impl RegisterError {
+    /// Whether this is the register's storage failing (the disk full, the
+    /// file read-only or locked) rather than a defect or a caller's error.
+    pub fn storage(&self) -> Option<Storage> {
+        use rusqlite::ErrorCode;
+        let Self::Sqlite(rusqlite::Error::SqliteFailure(e, _)) = self else {
+            return None;
+        };
+        match e.code {
+            ErrorCode::DiskFull => Some(Storage::Full),
+            ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::CannotOpen
+            | ErrorCode::DatabaseBusy
+            | ErrorCode::DatabaseLocked
+            | ErrorCode::OutOfMemory => Some(Storage::Unavailable),
+            _ => None,
+        }
+    }
 }
 
 impl From<RegisterError> for crate::evidence::RecordsError {
@@ -145,7 +192,39 @@ impl Register {
                 "numbers reserved before a stop were never used: marked void"
             );
         }
+        // A key claimed by a request that a stop cut off issued nothing
+        // (its documents and its outcome are stored in one transaction).
+        register.release_abandoned_keys()?;
         Ok(register)
+    }
+
+    /// Whether the register can take a write now: a small write is
+    /// committed and removed. `Err` says why not (the disk full, the file
+    /// read-only); the next check tries again, so the answer recovers by
+    /// itself when space returns.
+    pub fn probe(&self) -> Result<(), RegisterError> {
+        let conn = self.conn();
+        // A 64 KiB write needs new pages, so a full disk or a register at
+        // its size limit shows.
+        conn.execute(
+            "INSERT INTO health_probe (filler) VALUES (zeroblob(65536))",
+            [],
+        )?;
+        conn.execute("DELETE FROM health_probe", [])?;
+        Ok(())
+    }
+
+    /// Limits the register's file to about `bytes` (SQLite's
+    /// `max_page_count`): writes beyond it fail as a full disk would.
+    /// Gives the limit in effect, in bytes.
+    pub fn limit_size(&self, bytes: u64) -> Result<u64, RegisterError> {
+        let conn = self.conn();
+        let page: u64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let wanted = (bytes / page.max(1)).max(1);
+        let set: u64 = conn.query_row(&format!("PRAGMA max_page_count = {wanted}"), [], |r| {
+            r.get(0)
+        })?;
+        Ok(set * page)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -182,6 +261,7 @@ mod tests {
             served_on: Some(d(2026, 11, 25)),
             pdf,
             warnings: &[],
+            terms: None,
             requested_by: "test",
             batch: None,
         }
@@ -220,49 +300,153 @@ mod tests {
         assert_eq!(r.pdf(&a).unwrap_or_default(), b"%PDF-a");
     }
 
+    /// The terms of the notice the tests store: £80 by 15 December 2026,
+    /// £160 by 22 December.
+    fn terms() -> crate::rules::penalty::Terms {
+        use crate::rules::penalty::{Payment, Terms};
+        Terms {
+            sequence: 1,
+            received_on: d(2026, 11, 25),
+            payments: vec![
+                Payment {
+                    amount_pence: 8000,
+                    pay_by: d(2026, 12, 15),
+                    within_days: 21,
+                },
+                Payment {
+                    amount_pence: 16000,
+                    pay_by: d(2026, 12, 22),
+                    within_days: 28,
+                },
+            ],
+        }
+    }
+
+    fn refused_rule(
+        result: Result<Vec<crate::evidence::Event>, RegisterError>,
+    ) -> Option<&'static str> {
+        match result {
+            Err(RegisterError::Refused(r)) => Some(r.rule),
+            _ => None,
+        }
+    }
+
     #[test]
-    fn timelines_follow_the_notice() {
+    fn timelines_follow_the_notice_as_the_law_allows() {
         let r = Register::in_memory().unwrap_or_else(|e| panic!("{e}"));
         let a = r
             .reserve(Series::PenaltyNotice, d(2026, 11, 23))
             .unwrap_or_default();
-        r.store(&doc(&a, b"%PDF")).unwrap_or_else(|e| panic!("{e}"));
-        let before = EventKind::Paid {
-            amount_pence: 8000,
-            on: d(2026, 11, 1),
+        let terms = terms();
+        r.store(&NewDocument {
+            terms: Some(&terms),
+            ..doc(&a, b"%PDF")
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let today = d(2026, 12, 31);
+        let paid = |pence, on| EventKind::Paid {
+            amount_pence: pence,
+            on,
         };
-        assert!(matches!(
-            r.add_event(&a, &before, "x"),
-            Err(RegisterError::Conflict(_))
-        ));
+        // Before issue, after today, the wrong amount.
+        assert_eq!(
+            refused_rule(r.add_event(&a, &paid(8000, d(2026, 11, 1)), "x", today)),
+            Some("event.date")
+        );
+        assert_eq!(
+            refused_rule(r.add_event(&a, &paid(8000, d(2026, 12, 1)), "x", d(2026, 11, 30))),
+            Some("event.date")
+        );
+        assert_eq!(
+            refused_rule(r.add_event(&a, &paid(1, d(2026, 12, 1)), "x", today)),
+            Some("event.amount")
+        );
         let t = r
-            .add_event(
-                &a,
-                &EventKind::Paid {
-                    amount_pence: 8000,
-                    on: d(2026, 12, 1),
-                },
-                "finance",
-            )
+            .add_event(&a, &paid(8000, d(2026, 12, 1)), "finance", today)
             .unwrap_or_default();
         assert_eq!(
             t.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
             ["issued", "paid"]
         );
-        // Paid is final.
+        // Paid is final, but a mistake is corrected, and both stay on the
+        // timeline.
         let w = EventKind::Withdrawn {
+            ground: crate::rules::events::WithdrawalGround::MaterialError,
             reason: "x".into(),
             on: d(2026, 12, 2),
         };
-        assert!(matches!(
-            r.add_event(&a, &w, "x"),
-            Err(RegisterError::Conflict(_))
-        ));
+        assert_eq!(
+            refused_rule(r.add_event(&a, &w, "x", today)),
+            Some("event.sequence")
+        );
         assert_eq!(r.get(&a).map(|i| i.status).ok(), Some(EventName::Paid));
+        let correction = EventKind::Corrected {
+            supersedes: t[1].id,
+            reason: "the payment was another notice's".into(),
+            on: d(2026, 12, 2),
+        };
+        let t = r
+            .add_event(&a, &correction, "finance", today)
+            .unwrap_or_default();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t[1].superseded_by, Some(t[2].id));
+        assert_eq!(r.get(&a).map(|i| i.status).ok(), Some(EventName::Issued));
+        // A correction cannot be corrected, nor anything twice.
+        assert_eq!(
+            refused_rule(r.add_event(&a, &correction, "x", today)),
+            Some("event.correction")
+        );
+        let t = r.add_event(&a, &w, "x", today).unwrap_or_default();
+        assert_eq!(t.last().map(|e| e.event), Some(EventName::Withdrawn));
         assert!(matches!(
-            r.add_event("PN26-999999A", &w, "x"),
+            r.add_event("PN26-999999A", &w, "x", today),
             Err(RegisterError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_second_notice_for_the_same_offence_is_refused_at_its_number() {
+        let r = Register::in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let claim = Claim {
+            pupil_upn: "W886200012345",
+            parent_key: "jane brown",
+            offence_from: d(2026, 9, 7),
+            offence_to: d(2026, 10, 16),
+        };
+        let first = r
+            .reserve_notice(d(2026, 11, 23), &claim)
+            .unwrap_or_default();
+        // Overlapping, while the first is only reserved.
+        let overlapping = Claim {
+            offence_from: d(2026, 10, 16),
+            offence_to: d(2026, 11, 20),
+            ..claim
+        };
+        assert!(matches!(
+            r.reserve_notice(d(2026, 11, 24), &overlapping),
+            Err(RegisterError::Duplicate { reference, .. }) if reference == first
+        ));
+        // Another parent, or the next period, is a notice of its own.
+        let other = Claim {
+            parent_key: "adam brown",
+            ..claim
+        };
+        assert!(r.reserve_notice(d(2026, 11, 24), &other).is_ok());
+        let next = Claim {
+            offence_from: d(2026, 10, 19),
+            offence_to: d(2026, 11, 20),
+            ..claim
+        };
+        assert!(r.reserve_notice(d(2026, 11, 24), &next).is_ok());
+        // A voided number claims nothing.
+        r.void(&first, "render failed")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let again = Claim {
+            offence_from: d(2026, 9, 1),
+            offence_to: d(2026, 9, 30),
+            ..claim
+        };
+        assert!(r.reserve_notice(d(2026, 11, 24), &again).is_ok());
     }
 
     #[test]
@@ -275,10 +459,12 @@ mod tests {
         r.add_event(
             &a,
             &EventKind::Withdrawn {
+                ground: crate::rules::events::WithdrawalGround::WrongRecipient,
                 reason: "wrong parent".into(),
                 on: d(2026, 11, 30),
             },
             "t",
+            d(2026, 12, 1),
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let prior = r
@@ -291,6 +477,34 @@ mod tests {
                 .unwrap_or_default()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_full_register_refuses_writes_and_says_so_until_it_has_room() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let r = Register::open(&dir.path().join("r.db")).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.probe().is_ok());
+        // No free pages left from the probe: the file is exactly full.
+        r.conn()
+            .execute_batch("VACUUM")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let pages: u64 = r
+            .conn()
+            .pragma_query_value(None, "page_count", |row| row.get(0))
+            .unwrap_or(0);
+        let page: u64 = r
+            .conn()
+            .pragma_query_value(None, "page_size", |row| row.get(0))
+            .unwrap_or(4096);
+        r.limit_size(pages * page).unwrap_or_else(|e| panic!("{e}"));
+        let full = r.probe().err();
+        assert_eq!(
+            full.as_ref().and_then(RegisterError::storage),
+            Some(Storage::Full),
+            "{full:?}"
+        );
+        r.limit_size(1 << 30).unwrap_or_else(|e| panic!("{e}"));
+        assert!(r.probe().is_ok());
     }
 
     #[test]

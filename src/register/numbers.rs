@@ -3,7 +3,7 @@
 //! by it, or voided with the reason. None is reused or skipped unrecorded.
 
 use chrono::{Datelike, NaiveDate};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Register, RegisterError, now};
 use crate::rules::reference;
@@ -54,27 +54,84 @@ impl NumberStatus {
     }
 }
 
+/// The offence a penalty notice is for, claimed with its number.
+#[derive(Debug, Clone, Copy)]
+pub struct Claim<'a> {
+    /// The child's UPN.
+    pub pupil_upn: &'a str,
+    /// The parent's name as a key (see [`crate::evidence::person_key`]).
+    pub parent_key: &'a str,
+    /// First day of the offence period.
+    pub offence_from: NaiveDate,
+    /// Last day of the offence period.
+    pub offence_to: NaiveDate,
+}
+
 impl Register {
     /// Reserves the next reference of `series` for the year of `on`.
     pub fn reserve(&self, series: Series, on: NaiveDate) -> Result<String, RegisterError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let year = on.year();
-        let next: u32 = tx
-            .prepare_cached("SELECT next FROM counters WHERE series = ?1 AND year = ?2")?
-            .query_row(params![series.code(), year], |r| r.get(0))
-            .optional()?
-            .unwrap_or(1);
+        let reference = reserve_in(&tx, series, on)?;
+        tx.commit()?;
+        Ok(reference)
+    }
+
+    /// Reserves the next penalty notice number for the year of `on` and
+    /// claims the offence it is for, in one transaction: refused with
+    /// [`RegisterError::Duplicate`] when a notice to the same parent for
+    /// the same child already covers any day of the period (one reserved
+    /// by another request included; withdrawn notices do not count).
+    pub fn reserve_notice(
+        &self,
+        on: NaiveDate,
+        claim: &Claim<'_>,
+    ) -> Result<String, RegisterError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing: Option<(String, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT c.reference, d.issued_on FROM notice_claims c
+                   JOIN numbers n ON n.reference = c.reference
+                   LEFT JOIN documents d ON d.reference = c.reference
+                 WHERE c.pupil_upn = ?1
+                   AND (c.parent_key = ?2 OR substr(c.parent_key, -length(?2) - 1) = ' ' || ?2)
+                   AND n.status != 'void'
+                   AND c.offence_from <= ?4 AND c.offence_to >= ?3
+                   AND NOT EXISTS (SELECT 1 FROM events e WHERE e.reference = c.reference AND e.event = 'withdrawn'
+                                     AND NOT EXISTS (SELECT 1 FROM events x WHERE x.supersedes = e.id))
+                 ORDER BY c.offence_from LIMIT 1",
+            )?
+            .query_row(
+                params![
+                    claim.pupil_upn,
+                    claim.parent_key,
+                    claim.offence_from.to_string(),
+                    claim.offence_to.to_string()
+                ],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((reference, issued_on)) = existing {
+            return Err(RegisterError::Duplicate {
+                issued_on: issued_on
+                    .map(|d| super::date(&d, &|| format!("document {reference}")))
+                    .transpose()?,
+                reference,
+            });
+        }
+        let reference = reserve_in(&tx, Series::PenaltyNotice, on)?;
         tx.prepare_cached(
-            "INSERT INTO counters (series, year, next) VALUES (?1, ?2, ?3)
-             ON CONFLICT (series, year) DO UPDATE SET next = excluded.next",
+            "INSERT INTO notice_claims (reference, pupil_upn, parent_key, offence_from, offence_to)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
-        .execute(params![series.code(), year, next + 1])?;
-        let reference = reference::format(series.code(), year, next);
-        tx.prepare_cached(
-            "INSERT INTO numbers (reference, series, year, seq, status, reserved_at) VALUES (?1, ?2, ?3, ?4, 'reserved', ?5)",
-        )?
-        .execute(params![reference, series.code(), year, next, now()])?;
+        .execute(params![
+            reference,
+            claim.pupil_upn,
+            claim.parent_key,
+            claim.offence_from.to_string(),
+            claim.offence_to.to_string()
+        ])?;
         tx.commit()?;
         Ok(reference)
     }
@@ -127,4 +184,27 @@ impl Register {
         }
         Ok(out)
     }
+}
+
+/// Reserves the next reference of `series` for the year of `on`, on `tx`.
+fn reserve_in(tx: &Connection, series: Series, on: NaiveDate) -> Result<String, RegisterError> {
+    let year = on.year();
+    // A counter row is created for a series' first number of a year; the
+    // first number is 1.
+    let next: u32 = tx
+        .prepare_cached("SELECT next FROM counters WHERE series = ?1 AND year = ?2")?
+        .query_row(params![series.code(), year], |r| r.get(0))
+        .optional()?
+        .unwrap_or(1);
+    tx.prepare_cached(
+        "INSERT INTO counters (series, year, next) VALUES (?1, ?2, ?3)
+         ON CONFLICT (series, year) DO UPDATE SET next = excluded.next",
+    )?
+    .execute(params![series.code(), year, next + 1])?;
+    let reference = reference::format(series.code(), year, next);
+    tx.prepare_cached(
+        "INSERT INTO numbers (reference, series, year, seq, status, reserved_at) VALUES (?1, ?2, ?3, ?4, 'reserved', ?5)",
+    )?
+    .execute(params![reference, series.code(), year, next, now()])?;
+    Ok(reference)
 }

@@ -9,6 +9,7 @@
 pub mod calendar;
 pub mod codes;
 pub mod court;
+pub mod events;
 pub mod penalty;
 pub mod reference;
 pub mod steps;

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{Datelike, Days, IsoWeek, Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Edition;
 use super::calendar::add_working_days;
@@ -66,7 +66,7 @@ pub struct Window {
 }
 
 /// One amount and the last day it can be paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Payment {
     /// In pence.
     pub amount_pence: u32,
@@ -77,7 +77,7 @@ pub struct Payment {
 }
 
 /// What a penalty notice must state about money and dates.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Terms {
     /// 1 for a first notice, 2 for a second within three years.
     pub sequence: u32,

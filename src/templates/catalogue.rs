@@ -151,6 +151,15 @@ impl Catalogue {
                     ))
                 }
             };
+            if self
+                .documents
+                .iter()
+                .any(|other| other.kind == d.kind && other.always_issued != d.always_issued)
+            {
+                return Err(format!(
+                    "{at}: `always_issued` must be the same in every edition of a kind"
+                ));
+            }
             if d.uses_register && !d.sections.iter().any(|s| s == "prosecution") {
                 return Err(format!(
                     "{at}: `uses_register` documents are made for a prosecution: they need the `prosecution` section"
@@ -171,6 +180,14 @@ impl Catalogue {
         self.documents
             .iter()
             .find(|d| d.kind == kind && d.edition == edition)
+    }
+
+    /// Whether documents of `kind` are always issued (in every edition:
+    /// the catalogue's check makes sure its editions agree).
+    pub fn always_issued(&self, kind: &str) -> bool {
+        self.documents
+            .iter()
+            .any(|d| d.kind == kind && d.always_issued)
     }
 
     /// The edition's details.

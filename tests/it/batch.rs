@@ -332,7 +332,12 @@ fn a_killed_batch_resumes_without_losing_a_number() {
     let (mut child, port) = start(&db);
     let started = Instant::now();
     let status = loop {
-        let s = http(port, "GET", &format!("/v1/batches/{id}"), None);
+        let s = http(
+            port,
+            "GET",
+            &format!("/v1/batches/{id}?per_page=1000"),
+            None,
+        );
         if s["status"] == "done" || s["status"] == "failed" {
             break s;
         }

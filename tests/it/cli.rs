@@ -116,18 +116,19 @@ fn batch_takes_a_csv_file() {
     std::fs::write(&csv, format!("{header}\n{row}\n{broken}\n")).unwrap();
     let (_out_dir, out) = temp("batch-out");
     let (_db_dir, db) = temp("batch.db");
-    let run = || {
+    let (_db2_dir, db2) = temp("batch-again.db");
+    let run_on = |db: &std::path::Path| {
         docket_cmd()
             .arg("batch")
             .arg(&csv)
             .args(["--kind", "penalty-notice", "--db"])
-            .arg(&db)
+            .arg(db)
             .arg("-o")
             .arg(&out)
             .output()
             .unwrap()
     };
-    let output = run();
+    let output = run_on(&db);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -141,9 +142,23 @@ fn batch_takes_a_csv_file() {
         2
     );
     assert!(out.join("print.pdf").exists() && out.join("documents.zip").exists());
-    // Run again into the same folder: the files are the new batch's, equal
-    // to the register's own copies.
-    let output = run();
+    // The same notices again on the same register are refused: one
+    // offence, one notice.
+    let again = run_on(&db);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        stderr.contains("2 cases, 0 documents issued, 2 refused"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("pn.duplicate-period")
+            || stderr.contains("covers part of this offence period"),
+        "{stderr}"
+    );
+    // Run again into the same folder on another register: the files are
+    // the new batch's, equal to the register's own copies.
+    let db = db2;
+    let output = run_on(&db);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let id = stderr
@@ -158,11 +173,19 @@ fn batch_takes_a_csv_file() {
             "{name}"
         );
     }
-    let again = std::fs::read_to_string(out.join("manifest.csv")).unwrap();
-    assert_ne!(
-        again, manifest,
-        "the second batch has its own notice numbers"
-    );
+    // They are the second batch's own files (hard links to its copies),
+    // not the first's left behind.
+    {
+        use std::os::unix::fs::MetadataExt;
+        for name in docket::batch::OUTPUTS {
+            assert_eq!(
+                std::fs::metadata(out.join(name)).unwrap().ino(),
+                std::fs::metadata(kept.join(name)).unwrap().ino(),
+                "{name}"
+            );
+        }
+    }
+    assert!(!manifest.is_empty());
 
     let (_bad_dir, bad) = temp("bad.csv");
     std::fs::write(&bad, "pupil.upn,pupil.shoe_size\nx,9\n").unwrap();

@@ -512,10 +512,7 @@ async fn a_bundle_is_refused_by_each_rule() {
                 purpose: docket::Purpose::Issue,
                 drafts: false,
             },
-            docket::issue::Issuer {
-                requested_by: "test",
-                batch: None,
-            },
+            docket::issue::Issuer::new("test"),
         )
         .unwrap();
         let mut case = sample.clone();
@@ -579,13 +576,27 @@ async fn a_bundle_is_refused_by_each_rule() {
         );
 
         // A penalty notice for this offence period, paid or withdrawn.
-        for event in [
-            json!({"event": "paid", "amount_pence": 16000, "on": sample["date"]}),
-            json!({"event": "withdrawn", "reason": "issued in error", "on": sample["date"]}),
-        ] {
+        for paid in [true, false] {
             let reference = issue_notice_for_period(&register, &sample);
+            // Paid as the notice asks, on the day it is taken to arrive.
+            let notice = register.get(&reference).unwrap();
+            let on = notice.served_on.unwrap_or(notice.issued_on);
+            let terms = register.terms(&reference).unwrap().unwrap();
+            let due = docket::rules::events::amount_due(&terms, on).unwrap();
+            let event = if paid {
+                json!({"event": "paid", "amount_pence": due.amount_pence, "on": on})
+            } else {
+                json!({"event": "withdrawn", "ground": "material-error", "reason": "issued in error", "on": on})
+            };
             let event: EventKind = serde_json::from_value(event).unwrap();
-            register.add_event(&reference, &event, "test").unwrap();
+            register
+                .add_event(
+                    &reference,
+                    &event,
+                    "test",
+                    chrono::Local::now().date_naive(),
+                )
+                .unwrap();
             let rules = refused(&router, version, &sample).await;
             assert!(
                 rules.contains(&"bundle.penalty-notice-settled".to_owned()),
@@ -653,10 +664,7 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
             purpose: docket::Purpose::Issue,
             drafts: false,
         },
-        docket::issue::Issuer {
-            requested_by: "test",
-            batch: None,
-        },
+        docket::issue::Issuer::new("test"),
     ) {
         Ok(copies) => copies[0].reference.clone(),
         Err(e) => {
@@ -677,6 +685,18 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
                 parent["family_name"].as_str().unwrap()
             );
             eprintln!("penalty notice stored directly ({e})");
+            let issued_on =
+                chrono::NaiveDate::parse_from_str(bundle["date"].as_str().unwrap(), "%Y-%m-%d")
+                    .unwrap();
+            let terms = docket::rules::penalty::Terms {
+                sequence: 1,
+                received_on: issued_on,
+                payments: vec![docket::rules::penalty::Payment {
+                    amount_pence: 16000,
+                    pay_by: issued_on + chrono::Days::new(28),
+                    within_days: 28,
+                }],
+            };
             register
                 .store(&docket::register::NewDocument {
                     reference: &reference,
@@ -696,9 +716,10 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
                         "%Y-%m-%d",
                     )
                     .unwrap(),
-                    served_on: None,
+                    served_on: Some(issued_on),
                     pdf: b"%PDF-1.7 test",
                     warnings: &[],
+                    terms: Some(&terms),
                     requested_by: "test",
                     batch: None,
                 })

@@ -535,16 +535,13 @@ fn a_request_chooses_its_version_and_validates_once() {
                 &docket::Request {
                     kind,
                     version: None,
-                    as_of: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()),
+                    as_of: None,
                     recipient: None,
                     case: &case,
                     purpose: docket::Purpose::AsAsked { issue },
                     drafts: false,
                 },
-                docket::issue::Issuer {
-                    requested_by: "test",
-                    batch: None,
-                },
+                docket::issue::Issuer::new("test"),
             )
             .unwrap();
             copies = match posted {

@@ -14,6 +14,7 @@ mod court;
 mod documents;
 mod http_api;
 mod injection;
+mod legal_state;
 mod maintain;
 mod openapi;
 mod penalty_notice;

@@ -194,12 +194,16 @@ async fn a_recipient_without_a_notice_is_refused() {
     );
 }
 
-/// `as_of` either side of 1 September 2024 picks the edition in force: the
-/// PIAS fixed penalty notice until 31 August, the KPAS penalty notice after.
+/// The notice's date either side of 1 September 2024 picks the edition in
+/// force: the PIAS fixed penalty notice until 31 August, the KPAS penalty
+/// notice after. An issued notice never takes its version from `as_of`.
 #[tokio::test]
 async fn the_edition_follows_the_date() {
     let pias = sample_of("penalty-notice", "pias-1");
-    let before = post_json("/v1/documents/penalty-notice?as_of=2024-08-31", &pias).await;
+    let pinned = post_json("/v1/documents/penalty-notice?as_of=2024-08-31", &pias).await;
+    assert_eq!(pinned.status, 422);
+    assert_eq!(pinned.json()["errors"][0]["rule"], "issue.as-of");
+    let before = post_json("/v1/documents/penalty-notice", &pias).await;
     assert_eq!(
         before.status,
         201,
@@ -217,12 +221,15 @@ async fn the_edition_follows_the_date() {
     ] {
         assert!(text.contains(want), "{want:?} not in {text}");
     }
-    let after = post_json(
-        "/v1/documents/penalty-notice?as_of=2024-09-01&recipient=0",
-        &sample(),
-    )
-    .await;
+    let after = post_json("/v1/documents/penalty-notice?recipient=0", &sample()).await;
     assert_eq!(after.headers["docket-template"], "penalty-notice@kpas-1");
+    // Nor is a notice issued under a version not in force on its date.
+    let out_of_force = post_json("/v1/documents/penalty-notice?version=pias-1", &sample()).await;
+    assert_eq!(out_of_force.status, 422);
+    assert_eq!(
+        out_of_force.json()["errors"][0]["rule"],
+        "template.not-in-force"
+    );
 }
 
 /// PIAS edition: one fixed penalty notice per academic year.
@@ -296,18 +303,36 @@ async fn the_register_keeps_notices_and_enforces_the_limit() {
         again.body == first.body,
         "a reprint differs from the notice issued"
     );
-    // A first notice offers the reduced amount; the second, from the
-    // register's history alone, does not.
+    // A first notice offers the reduced amount; the second, for another
+    // week's holiday, from the register's history alone, does not.
     assert!(pdf_text(&first.body).contains("£80.00"));
-    let second = post(case.clone()).await;
-    assert_eq!(second.status, 201);
+    // The same offence again is refused, naming the first notice.
+    let same = post(case.clone()).await;
+    assert_eq!(same.status, 422, "{}", String::from_utf8_lossy(&same.body));
+    assert_eq!(same.json()["errors"][0]["rule"], "pn.duplicate-period");
+    assert!(
+        same.json()["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&number),
+        "{}",
+        same.json()
+    );
+    let second = post(holiday(&case, "2026-10-19", "2026-10-23")).await;
+    assert_eq!(
+        second.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&second.body)
+    );
     let text = pdf_text(&second.body);
     assert!(
         !text.contains("£80.00") && text.contains("second penalty notice"),
         "{text}"
     );
     // A third within three years is refused from the register.
-    let third = post(case.clone()).await;
+    let later = holiday(&case, "2026-11-09", "2026-11-13");
+    let third = post(later.clone()).await;
     assert_eq!(
         third.status,
         422,
@@ -323,7 +348,7 @@ async fn the_register_keeps_notices_and_enforces_the_limit() {
         router.clone(),
         &format!("/v1/documents/{number}/events"),
         "application/json",
-        serde_json::to_vec(&json!({"event": "withdrawn", "reason": "sent to the wrong address", "on": "2026-11-24"})).unwrap(),
+        serde_json::to_vec(&json!({"event": "withdrawn", "ground": "wrong-address", "reason": "sent to the wrong address", "on": "2026-11-24"})).unwrap(),
     )
     .await;
     assert_eq!(
@@ -332,12 +357,13 @@ async fn the_register_keeps_notices_and_enforces_the_limit() {
         "{}",
         String::from_utf8_lossy(&withdraw.body)
     );
-    assert_eq!(post(case.clone()).await.status, 201);
+    assert_eq!(post(later.clone()).await.status, 201);
     // The timeline and the history.
     let status = get(format!("/v1/documents/{number}/status")).await.json();
     assert_eq!(status["status"], "withdrawn");
     assert_eq!(status["timeline"][0]["event"], "issued");
     assert_eq!(status["timeline"][1]["reason"], "sent to the wrong address");
+    assert_eq!(status["timeline"][1]["ground"], "wrong-address");
     let history = get("/v1/documents?pupil_upn=W886200012345"
         .replace("W886200012345", case["pupil"]["upn"].as_str().unwrap()))
     .await
@@ -352,6 +378,28 @@ async fn the_register_keeps_notices_and_enforces_the_limit() {
             .unwrap(),
     )
     .await;
-    assert_eq!(paid.status, 409);
+    assert_eq!(paid.status, 422);
+    assert_eq!(paid.json()["errors"][0]["rule"], "event.sequence");
     assert_eq!(get("/v1/documents/PN26-999999A".into()).await.status, 404);
+}
+
+/// The sample with its offence a holiday in the week `from`..=`to`
+/// instead: those days' sessions marked `G`, the counts to match.
+fn holiday(sample: &Value, from: &str, to: &str) -> Value {
+    let mut case = sample.clone();
+    let mut changed = 0;
+    for s in case["attendance"]["sessions"].as_array_mut().unwrap() {
+        let day = s["date"].as_str().unwrap().to_owned();
+        if day.as_str() >= from && day.as_str() <= to && (s["code"] == "/" || s["code"] == "\\") {
+            s["code"] = json!("G");
+            changed += 1;
+        }
+    }
+    let unauthorised = case["attendance"]["unauthorised_absences"]
+        .as_u64()
+        .unwrap();
+    case["attendance"]["unauthorised_absences"] = json!(unauthorised + changed);
+    case["penalty"]["offence_from"] = json!(from);
+    case["penalty"]["offence_to"] = json!(to);
+    case
 }
