@@ -170,8 +170,17 @@ pub struct Issued {
     pub served_on: Option<NaiveDate>,
     /// SHA-256 of the PDF.
     pub pdf_sha256: String,
-    /// Who asked for it.
+    /// Who asked for it: the key's name, `cli:<user>` or `open`.
     pub requested_by: String,
+    /// The key it was issued with, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// Who inside the calling system asked (`Docket-Requested-By`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_behalf_of: Option<String>,
+    /// The school's DfE URN, if the case gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub school_urn: Option<String>,
     /// The latest event.
     pub status: EventName,
     /// Warnings it was issued with (court bundles).

@@ -14,6 +14,7 @@
 
 use serde::Serialize;
 
+use crate::access::Actor;
 use crate::case::{Problem, Problems};
 use crate::document::{Checked, Docket, DocumentError, Part, Rendered, Request, canonical_json};
 use crate::evidence::{Warning, person_key};
@@ -55,7 +56,7 @@ pub enum IssueError {
 /// An idempotency key sent with a request.
 #[derive(Debug, Clone, Copy)]
 pub struct Idempotency<'a> {
-    /// Who sent it: keys belong to their caller.
+    /// Who sent it ([`Actor::identity`]): keys belong to their caller.
     pub caller: &'a str,
     /// The key.
     pub key: &'a str,
@@ -66,8 +67,11 @@ pub struct Idempotency<'a> {
 /// Who issues, and for which batch.
 #[derive(Debug, Clone, Copy)]
 pub struct Issuer<'a> {
-    /// Who asks (recorded in the register).
-    pub requested_by: &'a str,
+    /// Who asks (recorded in the register): the key, and for whom.
+    pub by: &'a Actor,
+    /// The schools the caller may act for (`None`: every school): a case
+    /// of another school, or one that names no school, is refused.
+    pub schools: Option<&'a [String]>,
     /// The batch and the index in it, for the print room.
     pub batch: Option<(&'a str, usize)>,
     /// The caller's idempotency key, if any.
@@ -77,10 +81,11 @@ pub struct Issuer<'a> {
 }
 
 impl<'a> Issuer<'a> {
-    /// An issuer with no key and no time limit.
-    pub fn new(requested_by: &'a str) -> Self {
+    /// An issuer for every school, with no key and no time limit.
+    pub fn new(by: &'a Actor) -> Self {
         Self {
-            requested_by,
+            by,
+            schools: None,
             batch: None,
             idempotency: None,
             commit: None,
@@ -138,7 +143,17 @@ pub fn post(
             KeyState::InProgress => return Err(IssueError::KeyInProgress(key.key.to_owned())),
         }
     }
-    let mut checked = docket.check(request, register)?;
+    // A school's key sees only its schools' records.
+    let scoped;
+    let records: &dyn crate::evidence::Records = match issuer.schools {
+        Some(schools) => {
+            scoped = crate::register::Scoped { register, schools };
+            &scoped
+        }
+        None => register,
+    };
+    let mut checked = docket.check(request, records)?;
+    school_allowed(&checked, issuer.schools)?;
     if checked.issuing() {
         Ok(Posted::Issued(issue_checked(
             docket,
@@ -195,6 +210,7 @@ pub fn issue_checked(
     checked: &mut Checked,
     issuer: Issuer<'_>,
 ) -> Result<Vec<IssuedCopy>, IssueError> {
+    school_allowed(checked, issuer.schools)?;
     if let Some(key) = issuer.idempotency {
         match register.claim_key(key.caller, key.key, key.request_sha256)? {
             KeyState::Fresh => {}
@@ -220,6 +236,28 @@ pub fn issue_checked(
         }
     }
     result
+}
+
+/// Refuses a case of a school the caller may not act for. A school's key
+/// gets the same answer whether the school is another or not given, so it
+/// learns nothing about other schools.
+fn school_allowed(checked: &Checked, schools: Option<&[String]>) -> Result<(), IssueError> {
+    let Some(schools) = schools else {
+        return Ok(());
+    };
+    let urn = checked.case().school.urn.as_deref();
+    if urn.is_some_and(|u| schools.iter().any(|s| s == u)) {
+        return Ok(());
+    }
+    Err(IssueError::Refused(Problems(vec![Problem::refusal(
+        "/school/urn",
+        "access.school",
+        format!(
+            "this key acts for school{} {} only: give the school's URN, one of those",
+            if schools.len() == 1 { "" } else { "s" },
+            schools.join(", ")
+        ),
+    )])))
 }
 
 /// The refusal of a second notice for the same offence.
@@ -311,6 +349,7 @@ fn issue_copies(
                 case_reference: &case.reference,
                 pupil_upn: &case.pupil.upn,
                 school: &case.school.name,
+                school_urn: case.school.urn.as_deref(),
                 recipient_index: recipient,
                 recipient_name: name,
                 recipient_postcode: postcode,
@@ -319,7 +358,7 @@ fn issue_copies(
                 pdf: &r.output,
                 warnings: &r.warnings,
                 terms: checked.copies()[k].terms(),
-                requested_by: issuer.requested_by,
+                by: issuer.by,
                 batch: issuer.batch,
             }
         })

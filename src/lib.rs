@@ -37,12 +37,15 @@
 //! - [`maintain`]: template maintenance: checks, new drafts, publishing, diffs.
 //! - [`verify`]: reading a PDF's provenance back and checking its template.
 //! - [`digest`]: SHA-256 digests as docket writes them.
+//! - [`access`]: API keys, scopes, schools and the caller a request is made
+//!   by; [`files`]: files and folders only the service's user can read.
 //! - [`http`]: the HTTP API; [`cli`]: the command line.
 
 // The OpenAPI document is one `serde_json::json!` literal, deeper than the
 // default macro recursion limit allows.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod batch;
 pub mod case;
 pub mod cli;
@@ -50,6 +53,7 @@ pub mod digest;
 pub mod document;
 pub mod evidence;
 pub mod figures;
+pub mod files;
 pub mod http;
 pub mod issue;
 pub mod maintain;

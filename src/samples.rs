@@ -83,7 +83,7 @@ pub fn seed(
                 purpose: Purpose::Issue,
                 drafts: true,
             },
-            Issuer::new("sample"),
+            Issuer::new(&crate::access::Actor::cli("sample")),
         )
         .map_err(|e| match e {
             IssueError::Document(DocumentError::Invalid(p)) => failed(
@@ -100,7 +100,7 @@ pub fn seed(
                     .add_event(
                         &copy.reference,
                         event,
-                        "sample",
+                        &crate::access::Actor::cli("sample"),
                         chrono::Local::now().date_naive(),
                     )
                     .map_err(|e| failed(e.to_string()))?;

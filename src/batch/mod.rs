@@ -6,6 +6,7 @@
 //! A refused case never sinks the batch: its record carries the problem.
 //! A batch interrupted by a stop is resumed from its recorded outcomes.
 
+mod allow;
 pub mod callback;
 pub mod csv;
 mod outputs;
@@ -247,6 +248,7 @@ pub struct Batches {
     register: Arc<Register>,
     dir: PathBuf,
     retry: callback::Retry,
+    allow: callback::Allow,
     describe: Describe,
     max_cases: usize,
     max_running: usize,
@@ -267,6 +269,7 @@ impl Batches {
             register,
             dir,
             retry: callback::Retry::default(),
+            allow: callback::Allow::default(),
             describe,
             max_cases: DEFAULT_MAX_CASES,
             max_running: usize::MAX,
@@ -277,6 +280,12 @@ impl Batches {
     /// Retries callbacks as `retry` says.
     pub fn with_callback_retry(mut self, retry: callback::Retry) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// Lets callbacks go to the hosts `allow` lists (none by default).
+    pub fn with_callback_allow(mut self, allow: callback::Allow) -> Self {
+        self.allow = allow;
         self
     }
 
@@ -304,8 +313,18 @@ impl Batches {
         options: &BatchOptions,
         cases: &mut dyn Iterator<Item = crate::register::CaseText<'_>>,
         idempotency_key: Option<(&str, &str)>,
-        requested_by: &str,
+        by: &crate::access::Actor,
+        schools: Option<&[String]>,
     ) -> Result<Creation, BatchError> {
+        if let Some(url) = &options.callback_url
+            && let Err(why) = self.allow.names(url)
+        {
+            return Ok(Creation::Refused(vec![crate::case::Problem::refusal(
+                "/callback_url",
+                "callback.allow",
+                why,
+            )]));
+        }
         let id = uuid::Uuid::new_v4().to_string();
         let json =
             serde_json::to_string(options).map_err(|e| BatchError::Request(e.to_string()))?;
@@ -318,7 +337,8 @@ impl Batches {
                 kind: &options.kind,
                 request_json: &json,
                 callback_url: options.callback_url.as_deref(),
-                requested_by,
+                by,
+                schools,
             },
             cases,
         )?;
@@ -433,8 +453,9 @@ impl Batches {
                 m.insert(id.to_owned(), why.to_owned());
             }
             let dir = self.dir.join(id);
-            if let Err(e) = std::fs::create_dir_all(&dir)
+            if let Err(e) = crate::files::private_dir(&dir)
                 .and_then(|()| std::fs::write(dir.join(FAILURE_FILE), why))
+                .and_then(|()| crate::files::private_file(&dir.join(FAILURE_FILE)))
             {
                 tracing::error!(batch = %id, error = %e, "the batch's failure could not be written beside its files either");
             }

@@ -22,8 +22,11 @@ impl Batches {
         options: &BatchOptions,
         workers: usize,
     ) -> Result<(), BatchError> {
+        // The batches' folder and each batch's are the service's user's
+        // alone; the files in them are made 0600 (temporary files, renamed).
+        crate::files::private_dir(&self.dir)?;
         let dir = self.dir.join(id);
-        std::fs::create_dir_all(&dir)?;
+        crate::files::private_dir(&dir)?;
         let records =
             self.register
                 .batch_records_from(id, Some(RecordState::Issued), 0, usize::MAX)?;

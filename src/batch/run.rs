@@ -73,7 +73,7 @@ impl Batches {
         let url = self.register.batch(id)?.callback.map(|c| c.url);
         if let Some(url) = url {
             let body = callback::payload(&self.summary(id)?);
-            callback::deliver(&self.register, id, &url, &body, self.retry);
+            callback::deliver(&self.register, id, (&url, &self.allow), &body, self.retry);
         }
         result
     }
@@ -86,7 +86,13 @@ impl Batches {
             return Ok(());
         };
         let body = callback::payload(&self.summary(id)?);
-        callback::deliver(&self.register, id, &callback.url, &body, self.retry);
+        callback::deliver(
+            &self.register,
+            id,
+            (&callback.url, &self.allow),
+            &body,
+            self.retry,
+        );
         Ok(())
     }
 
@@ -123,7 +129,8 @@ impl Batches {
                 &request_for(&request, case, recipient),
                 Issuer {
                     batch: Some((id, index)),
-                    ..Issuer::new(&row.requested_by)
+                    schools: row.schools.as_deref(),
+                    ..Issuer::new(&row.by)
                 },
             )
         };

@@ -12,6 +12,12 @@ pub struct School {
     /// The school's name as it should appear in the letterhead.
     #[schemars(length(min = 1, max = 120))]
     pub name: String,
+    /// The school's DfE unique reference number (six digits, as Get
+    /// Information about Schools lists it). A school's API key sees only
+    /// documents whose case gives one of its URNs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[0-9]{6}$"))]
+    pub urn: Option<String>,
     /// Postal address.
     pub address: Address,
     /// Main telephone number.

@@ -41,9 +41,10 @@ pub struct BatchArgs {
     /// Renders at once (default: the number of cores).
     #[arg(long)]
     pub workers: Option<usize>,
-    /// Recorded in the register as who asked.
-    #[arg(long, default_value = "docket batch")]
-    pub requested_by: String,
+    /// Who the batch is for, recorded beside the operator (the register
+    /// records the command line's user, `cli:$USER`, as who did it).
+    #[arg(long)]
+    pub requested_by: Option<String>,
 }
 
 /// The print PDF's order, on the command line.
@@ -101,8 +102,15 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
         crate::register::Register::open(&args.db)
             .map_err(|e| fail(format!("{}: {e}", args.db.display())))?,
     );
-    let batches =
-        crate::batch::Batches::new(register, batch_dir(&args.db), crate::http::error::describe);
+    let actor = crate::access::Actor {
+        on_behalf_of: args.requested_by.clone(),
+        ..crate::access::Actor::cli(&super::user())
+    };
+    let batches = crate::batch::Batches::new(
+        Arc::clone(&register),
+        batch_dir(&args.db),
+        crate::http::error::describe,
+    );
     let check = |options: &crate::batch::BatchOptions| -> Result<(), u8> {
         if options.as_of.is_some() {
             return Err(refuse(vec![crate::case::Problem::refusal(
@@ -151,7 +159,7 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
         let mut rows = crate::batch::csv::cases(text.as_bytes()).map_err(refuse)?;
         made(
             batches
-                .create(&options, &mut rows, None, &args.requested_by)
+                .create(&options, &mut rows, None, &actor, None)
                 .map_err(fail)?,
         )?
     } else {
@@ -172,7 +180,7 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
             .map(|c| Ok(std::borrow::Cow::Borrowed(c.get())));
         made(
             batches
-                .create(&request.options, &mut cases, None, &args.requested_by)
+                .create(&request.options, &mut cases, None, &actor, None)
                 .map_err(fail)?,
         )?
     };
@@ -205,8 +213,17 @@ pub(super) fn batch(templates: &Path, args: &BatchArgs) -> Result<(), u8> {
     if tty {
         eprintln!();
     }
+    let outcome = if result.is_ok() { 0 } else { 500 };
+    super::audit(
+        &register,
+        &actor,
+        "batch",
+        "docket batch",
+        Some(&id),
+        outcome,
+    )?;
     result.map_err(fail)?;
-    std::fs::create_dir_all(&args.output)
+    crate::files::private_dir(&args.output)
         .map_err(|e| fail(format!("{}: {e}", args.output.display())))?;
     let summary = batches.summary(&id).map_err(fail)?;
     for name in &summary.files {

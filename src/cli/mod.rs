@@ -2,7 +2,9 @@
 //! subcommand (as typst-cli has), each with its arguments and its function.
 //! `main.rs` parses [`Cli`] and calls [`run`].
 
+mod audit;
 mod batch;
+mod keys;
 mod render;
 mod serve;
 mod templates;
@@ -15,7 +17,9 @@ use clap::{Parser, Subcommand};
 
 use crate::document::Docket;
 
+pub use audit::{AuditArgs, AuditCommand};
 pub use batch::{BatchArgs, OrderArg};
+pub use keys::KeysCommand;
 pub use render::RenderArgs;
 pub use serve::ServeArgs;
 pub use templates::TemplatesCommand;
@@ -50,6 +54,11 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Issue a batch for the print room: print PDF, ZIP and manifest.
     Batch(BatchArgs),
+    /// Manage API keys: create, list, revoke.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Read the audit trail (who saw a child's records), or verify it.
+    Audit(AuditArgs),
 }
 
 /// Exit code when the case data or the request is refused.
@@ -65,6 +74,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Templates(command) => templates::run(&cli.templates, command),
         Command::Verify(args) => verify::verify(&cli.templates, &args),
         Command::Batch(args) => batch::batch(&cli.templates, &args),
+        Command::Keys(command) => keys::run(command),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -92,6 +103,53 @@ fn batch_dir(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();
     name.push("-batches");
     PathBuf::from(name)
+}
+
+/// The operating system's name for who runs the command (`$USER`), as
+/// the register records the command line's actions.
+fn user() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(uid)
+}
+
+/// The process's user id, when no name is given in the environment.
+#[cfg(unix)]
+fn uid() -> String {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map_or_else(|_| "unknown".to_owned(), |m| format!("uid-{}", m.uid()))
+}
+
+#[cfg(not(unix))]
+fn uid() -> String {
+    "unknown".to_owned()
+}
+
+/// Records a command-line action in the audit trail; a trail that cannot
+/// be written stops the command (nothing personal is done unrecorded).
+fn audit(
+    register: &crate::register::Register,
+    actor: &crate::access::Actor,
+    action: &str,
+    command: &str,
+    target: Option<&str>,
+    outcome: u16,
+) -> Result<(), u8> {
+    register
+        .audit(&[crate::register::NewAudit {
+            key_id: actor.key_id.clone(),
+            actor: actor.name.clone(),
+            on_behalf_of: actor.on_behalf_of.clone(),
+            action: action.to_owned(),
+            method: "cli".to_owned(),
+            route: command.to_owned(),
+            target: target.map(str::to_owned),
+            pupil_upn: None,
+            outcome,
+        }])
+        .map_err(|e| fail(format!("the audit trail could not be written: {e}")))
 }
 
 /// Prints the problems of a refused case, one per line with its rule.

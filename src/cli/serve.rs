@@ -41,18 +41,60 @@ pub struct ServeArgs {
     /// Time limit for one render, in milliseconds.
     #[arg(long, env = "DOCKET_RENDER_TIMEOUT_MS", default_value_t = 10_000)]
     pub render_timeout_ms: u64,
-    /// Development mode for template maintainers: drafts render, the studio
-    /// at /studio is on, and edits under the template folder re-render open
-    /// previews. Serves even if a published version's files have changed.
+    /// Development mode for template maintainers, on a loopback address
+    /// only: drafts render for every caller, edits under the template
+    /// folder re-render the studio's open previews. Serves even if a
+    /// published version's files have changed.
     #[arg(long)]
     pub dev: bool,
     /// The register of issued documents (SQLite; created and migrated on start).
     #[arg(long, env = "DOCKET_DB", default_value = "docket.db")]
     pub db: PathBuf,
-    /// Outside development mode, a maintainer who sends this key
-    /// (`Authorization: Bearer <key>`) may render drafts and use the studio.
-    #[arg(long, env = "DOCKET_MAINTAINER_KEY", hide_env_values = true)]
+    /// Replaced by API keys: `docket keys create --scope templates:draft`.
+    #[arg(
+        long,
+        env = "DOCKET_MAINTAINER_KEY",
+        hide = true,
+        hide_env_values = true
+    )]
     pub maintainer_key: Option<String>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "DOCKET_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, env = "DOCKET_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Another `Host` the service answers to (`name` or `name:port`;
+    /// repeat or comma separate). The bound address and `localhost` always
+    /// are; any other is refused with 421.
+    #[arg(long, env = "DOCKET_ALLOWED_HOST", value_delimiter = ',')]
+    pub allowed_host: Vec<String>,
+    /// A web origin whose pages may call the API (`https://case.example`;
+    /// repeat or comma separate). Others are refused with 403.
+    #[arg(long, env = "DOCKET_ALLOWED_ORIGIN", value_delimiter = ',')]
+    pub allowed_origin: Vec<String>,
+    /// A host batch callbacks may go to: `name`, `name:port`,
+    /// `*.domain` or an IP address (repeat or comma separate). None by
+    /// default: no callbacks.
+    #[arg(long, env = "DOCKET_CALLBACK_ALLOW", value_delimiter = ',')]
+    pub callback_allow: Vec<String>,
+    /// Requests a second per key.
+    #[arg(long, env = "DOCKET_RATE_LIMIT", default_value_t = http::DEFAULT_RATE_LIMIT)]
+    pub rate_limit: u32,
+    /// Lookups by reference or UPN a second per key (and requests a second
+    /// from an address without a usable key).
+    #[arg(long, env = "DOCKET_LOOKUP_RATE_LIMIT", default_value_t = http::DEFAULT_LOOKUP_RATE_LIMIT)]
+    pub lookup_rate_limit: u32,
+    /// Seconds a client may take to send a request's header; also how long
+    /// a kept-alive connection may sit idle.
+    #[arg(long, env = "DOCKET_HEADER_TIMEOUT_SECS", default_value_t = http::DEFAULT_HEADER_TIMEOUT.as_secs())]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body.
+    #[arg(long, env = "DOCKET_BODY_TIMEOUT_SECS", default_value_t = http::DEFAULT_BODY_TIMEOUT.as_secs())]
+    pub body_timeout_secs: u64,
+    /// Connections open at once, at most.
+    #[arg(long, env = "DOCKET_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
     /// Attempts to deliver a batch's callback.
     #[arg(long, env = "DOCKET_CALLBACK_ATTEMPTS", default_value_t = 6)]
     pub callback_attempts: u32,
@@ -63,6 +105,15 @@ pub struct ServeArgs {
 }
 
 pub(super) fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
+    if args.maintainer_key.is_some() {
+        eprintln!("error: --maintainer-key (DOCKET_MAINTAINER_KEY) is replaced by API keys");
+        eprintln!(
+            "hint: `docket keys create --name \"Template maintainers\" --scope templates:draft`, then send the token as `Authorization: Bearer <token>`"
+        );
+        return Err(EXIT_FAILED);
+    }
+    let callback_allow = crate::batch::callback::Allow::parse(&args.callback_allow)
+        .map_err(|e| fail(format!("--callback-allow: {e}")))?;
     let docket = Arc::new(load(templates)?);
     let modified = docket.templates().modified();
     for (version, files) in &modified {
@@ -88,7 +139,21 @@ pub(super) fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
         queue: args.queue,
         render_timeout: Duration::from_millis(args.render_timeout_ms),
         dev: args.dev,
-        maintainer_key: args.maintainer_key.filter(|k| !k.is_empty()),
+        open: true,
+        rate_limit: args.rate_limit,
+        lookup_rate_limit: args.lookup_rate_limit,
+        names: http::Names {
+            hosts: args.allowed_host.clone(),
+            origins: args.allowed_origin.clone(),
+            tls: false,
+            body_timeout: Some(Duration::from_secs(args.body_timeout_secs.max(1))),
+        },
+        limits: http::Limits {
+            header_timeout: Duration::from_secs(args.header_timeout_secs.max(1)),
+            max_connections: args.max_connections.max(1),
+        },
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        callback_allow,
         register: Some(Arc::new(open_register(&args.db, args.db_max_mib)?)),
         batch_dir: Some(batch_dir(&args.db)),
         callback_retry: crate::batch::callback::Retry {

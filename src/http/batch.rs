@@ -11,8 +11,10 @@ use axum::{Json, Router, routing};
 use serde_json::json;
 use tower::ServiceExt;
 
+use super::auth::require;
 use super::error::ApiError;
 use super::state::AppState;
+use crate::access::{Caller, Scope};
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
 
@@ -74,22 +76,26 @@ struct CsvQuery {
 /// (`Content-Type: text/csv`) with the options in the query string.
 async fn create(
     State(state): State<AppState>,
+    caller: Caller,
     headers: HeaderMap,
     query: axum::extract::RawQuery,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
+    require(&caller, Scope::Batches)?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let by = super::documents::requested_by(&headers);
+    let by = caller.actor();
+    let schools = caller.schools().map(<[String]>::to_vec);
     let media = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .map(|v| v.trim().to_ascii_lowercase());
+    // A type a browser's form could send is refused: no cross-site
+    // "simple request" can make a batch.
     let csv = match media.as_deref() {
-        None => false,
         Some(m)
             if m == "application/json"
                 || (m.starts_with("application/") && m.ends_with("+json")) =>
@@ -104,16 +110,10 @@ async fn create(
             )));
         }
     };
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(state.batch_body_limit)
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
+    let body = body.map_err(|e| ApiError::unreadable(&e, state.batch_body_limit))?;
     let docket = state.docket();
     let batches = state.batches.clone();
-    let drafts = state.maintainer(&headers);
+    let drafts = state.maintainer(Some(&caller));
     // The key's request: what was sent and how.
     let request_sha256 = crate::digest::sha256(
         &[
@@ -168,7 +168,7 @@ async fn create(
             };
             check(&options)?;
             let mut rows = crate::batch::csv::cases(&body).map_err(ApiError::Invalid)?;
-            return Ok(batches.create(&options, &mut rows, key, &by)?);
+            return Ok(batches.create(&options, &mut rows, key, &by, schools.as_deref())?);
         }
         // The query string carries a CSV batch's options; a JSON batch's
         // are in its body.
@@ -196,7 +196,7 @@ async fn create(
             .cases
             .iter()
             .map(|c| Ok(std::borrow::Cow::Borrowed(c.get())));
-        Ok(batches.create(&request.options, &mut cases, key, &by)?)
+        Ok(batches.create(&request.options, &mut cases, key, &by, schools.as_deref())?)
     })
     .await??;
     let (id, new) = match created {
@@ -222,6 +222,26 @@ async fn create(
         response.headers_mut().insert(header::LOCATION, v);
     }
     Ok(response)
+}
+
+/// Refuses a batch the caller may not see as one that does not exist: a
+/// school's key sees the batches made for its schools only.
+async fn visible(state: &AppState, caller: &Caller, id: &str) -> Result<(), ApiError> {
+    let Some(mine) = caller.schools().map(<[String]>::to_vec) else {
+        return Ok(());
+    };
+    let register = std::sync::Arc::clone(&state.register);
+    let batch = id.to_owned();
+    let row = tokio::task::spawn_blocking(move || register.batch(&batch)).await?;
+    let theirs = match row {
+        Ok(row) => row.schools,
+        Err(crate::register::RegisterError::NotFound(_)) => None,
+        Err(e) => return Err(e.into()),
+    };
+    match theirs {
+        Some(schools) if schools.iter().all(|s| mine.contains(s)) => Ok(()),
+        _ => Err(ApiError::NotFound(format!("no batch has id {id}"))),
+    }
 }
 
 /// The query string's options, or a problem naming what is wrong.
@@ -256,9 +276,12 @@ async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
     query: Result<Query<StatusQuery>, QueryRejection>,
+    caller: Caller,
 ) -> Result<Response, ApiError> {
+    require(&caller, Scope::Batches)?;
     let Query(q) =
         query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
+    visible(&state, &caller, &id).await?;
     let batches = state.batches.clone();
     let status = tokio::task::spawn_blocking(move || {
         batches.status(
@@ -277,8 +300,11 @@ async fn status(
 async fn file(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
+    caller: Caller,
     request: Request,
 ) -> Result<Response, ApiError> {
+    require(&caller, Scope::Batches)?;
+    visible(&state, &caller, &id).await?;
     if !OUTPUTS.contains(&name.as_str()) {
         return Err(ApiError::NotFound(format!(
             "a batch has no file {name}; it has {}",

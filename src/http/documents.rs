@@ -1,7 +1,6 @@
 //! Documents over HTTP: `POST /v1/documents/{kind}` renders a case (or
-//! issues it, when asked or when the catalogue says it always is), and the
-//! register's side: an issued document back byte for byte, a pupil's
-//! history, a notice's status timeline, and its events.
+//! issues it, when asked or when the catalogue says it always is); the
+//! register's side is in `register`.
 
 use std::sync::Arc;
 
@@ -15,22 +14,21 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::audit::AuditNote;
+use super::auth::require;
 use super::error::ApiError;
 use super::state::AppState;
+use crate::access::{Caller, Scope};
 use crate::document::{Purpose, Rendered, Request};
 use crate::evidence::Warning;
 use crate::issue::{Idempotency, IssuedCopy, Issuer, Posted, post};
-use crate::register::EventKind;
 
 /// The routes of documents and the register.
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         // `{id}` is a kind when posting a case, a reference when reading an
         // issued document back.
-        .route("/v1/documents/{id}", routing::post(create).get(pdf))
-        .route("/v1/documents", routing::get(list))
-        .route("/v1/documents/{id}/status", routing::get(status))
-        .route("/v1/documents/{id}/events", routing::post(add_event))
+        .route("/v1/documents/{id}", routing::post(create))
 }
 
 /// Query parameters of `POST /v1/documents/{kind}`.
@@ -60,16 +58,6 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_owned()))
 }
 
-/// Who is asking: the `Docket-Requested-By` header, else `anonymous`.
-pub(super) fn requested_by(headers: &HeaderMap) -> String {
-    headers
-        .get("docket-requested-by")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map_or_else(|| "anonymous".to_owned(), |s| s.chars().take(120).collect())
-}
-
 /// The body as JSON, refused unless it says it is JSON.
 pub(super) fn json_body(
     headers: &HeaderMap,
@@ -77,13 +65,7 @@ pub(super) fn json_body(
     limit: usize,
 ) -> Result<Value, ApiError> {
     check_json_content_type(headers)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(limit)
-        } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
+    let body = body.map_err(|e| ApiError::unreadable(&e, limit))?;
     serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))
 }
@@ -94,21 +76,37 @@ async fn create(
     State(state): State<AppState>,
     Path(kind): Path<String>,
     query: Result<Query<DocumentQuery>, QueryRejection>,
+    caller: Caller,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) =
         query.map_err(|e| ApiError::BadRequest(format!("query string: {}", e.body_text())))?;
-    check_json_content_type(&headers)?;
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(state.body_limit)
+    let docket = state.docket();
+    // The scope follows what the request does: issuing (asked for, or a
+    // kind that always is) or a proof; a bundle also reads the register.
+    let catalogue = docket.templates().catalogue();
+    let issuing = query.issue == Some(true) || catalogue.always_issued(&kind);
+    require(
+        &caller,
+        if issuing {
+            Scope::DocumentsIssue
         } else {
-            ApiError::BadRequest(e.body_text())
-        }
-    })?;
+            Scope::DocumentsRender
+        },
+    )?;
+    let bundle = catalogue.uses_register(&kind);
+    if bundle {
+        require(&caller, Scope::RegisterRead)?;
+    }
+    check_json_content_type(&headers)?;
+    let body = body.map_err(|e| ApiError::unreadable(&e, state.body_limit))?;
     let case: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
+    let upn = case
+        .pointer("/pupil/upn")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     let key = idempotency_key(&headers)?;
     // The key's request: the document asked for, its options and the case.
     let request_sha256 = crate::digest::sha256(
@@ -121,10 +119,10 @@ async fn create(
         ]
         .concat(),
     );
-    let docket = state.docket();
     let register = Arc::clone(&state.register);
-    let by = requested_by(&headers);
-    let drafts = state.maintainer(&headers);
+    let by = caller.actor();
+    let schools = caller.schools().map(<[String]>::to_vec);
+    let drafts = state.maintainer(Some(&caller));
     // The caller's time limit holds until the issue reserves its first
     // number; from then the request runs to its end and says what it did.
     let posted = state
@@ -145,10 +143,11 @@ async fn create(
                     drafts,
                 },
                 Issuer {
-                    requested_by: &by,
+                    by: &by,
+                    schools: schools.as_deref(),
                     batch: None,
                     idempotency: key.as_deref().map(|key| Idempotency {
-                        caller: &by,
+                        caller: by.identity(),
                         key,
                         request_sha256: &request_sha256,
                     }),
@@ -156,11 +155,48 @@ async fn create(
                 },
             )
         })
-        .await??;
-    Ok(match posted {
-        Posted::Rendered(rendered) => rendered_response(rendered),
-        Posted::Issued(copies) => issued_response(&copies),
-    })
+        .await?;
+    let posted = match posted {
+        Ok(p) => p,
+        // A school's key asking for another school's case: an access
+        // refused, which the trail records.
+        Err(e) => {
+            let error = ApiError::from(e);
+            let school = matches!(&error, ApiError::Invalid(problems)
+                if problems.iter().any(|p| p.rule.as_deref() == Some("access.school")));
+            let mut response = error.into_response();
+            if school {
+                response.extensions_mut().insert(AuditNote {
+                    upn,
+                    references: Vec::new(),
+                    action: Some("issue"),
+                });
+            }
+            return Ok(response);
+        }
+    };
+    let (mut response, note) = match posted {
+        Posted::Rendered(rendered) => (
+            rendered_response(rendered),
+            bundle.then(|| AuditNote {
+                upn,
+                references: Vec::new(),
+                action: Some("bundle"),
+            }),
+        ),
+        Posted::Issued(copies) => (
+            issued_response(&copies),
+            Some(AuditNote {
+                upn,
+                references: copies.iter().map(|c| c.reference.clone()).collect(),
+                action: Some("issue"),
+            }),
+        ),
+    };
+    if let Some(note) = note {
+        response.extensions_mut().insert(note);
+    }
+    Ok(response)
 }
 
 /// A proof: `200` with the PDF and where it came from.
@@ -283,120 +319,4 @@ pub(super) fn check_json_content_type(headers: &HeaderMap) -> Result<(), ApiErro
             "`{mime}` is not accepted; send the case as `application/json`"
         )))
     }
-}
-
-/// `GET /v1/documents/{reference}`: the PDF as issued, byte for byte.
-async fn pdf(
-    State(state): State<AppState>,
-    Path(reference): Path<String>,
-) -> Result<Response, ApiError> {
-    let register = Arc::clone(&state.register);
-    let r = reference.clone();
-    let (pdf, issued) = tokio::task::spawn_blocking(move || {
-        Ok::<_, ApiError>((register.pdf(&r)?, register.get(&r)?))
-    })
-    .await??;
-    let mut response = pdf.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{reference}.pdf\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    for (name, value) in [
-        ("docket-reference", issued.reference.as_str()),
-        (
-            "docket-template",
-            &format!("{}@{}", issued.kind, issued.version),
-        ),
-        ("docket-template-hash", issued.template_hash.as_str()),
-        ("docket-case-hash", issued.case_hash.as_str()),
-        ("docket-pdf-sha256", issued.pdf_sha256.as_str()),
-    ] {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(HeaderName::from_static(name), v);
-        }
-    }
-    Ok(response)
-}
-
-/// `?pupil_upn=` of the history.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
-    pupil_upn: String,
-}
-
-/// `GET /v1/documents?pupil_upn=…`: a pupil's history of issued documents.
-async fn list(
-    State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(query) = query.map_err(|e| {
-        ApiError::BadRequest(format!("give the pupil as ?pupil_upn=…: {}", e.body_text()))
-    })?;
-    let register = Arc::clone(&state.register);
-    let history = tokio::task::spawn_blocking(move || register.history(&query.pupil_upn)).await??;
-    Ok(Json(json!({ "documents": history })).into_response())
-}
-
-/// `GET /v1/documents/{reference}/status`: where a notice stands.
-async fn status(
-    State(state): State<AppState>,
-    Path(reference): Path<String>,
-) -> Result<Response, ApiError> {
-    let register = Arc::clone(&state.register);
-    let (issued, timeline) = tokio::task::spawn_blocking(move || {
-        Ok::<_, ApiError>((register.get(&reference)?, register.timeline(&reference)?))
-    })
-    .await??;
-    Ok(Json(json!({
-        "reference": issued.reference,
-        "kind": issued.kind,
-        "status": issued.status,
-        "issued_on": issued.issued_on,
-        "served_on": issued.served_on,
-        "recipient": issued.recipient_name,
-        "warnings": issued.warnings,
-        "timeline": timeline,
-    }))
-    .into_response())
-}
-
-/// `POST /v1/documents/{reference}/events`: records `paid`, `withdrawn`,
-/// `prosecution-started` or `corrected`, if the law allows it; answers
-/// with the timeline.
-async fn add_event(
-    State(state): State<AppState>,
-    Path(reference): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let value = json_body(&headers, body, state.body_limit)?;
-    let event: EventKind = serde_path_to_error::deserialize(&value).map_err(|e| {
-        let pointer: String = e.path().iter().map(|seg| format!("/{seg}")).collect();
-        ApiError::Invalid(vec![crate::case::Problem::new(
-            pointer,
-            format!("not an event docket knows ({{\"event\": \"paid\", \"amount_pence\", \"on\"}}, {{\"event\": \"withdrawn\", \"ground\", \"reason\", \"on\"}}, {{\"event\": \"prosecution-started\", \"on\"}} or {{\"event\": \"corrected\", \"supersedes\", \"reason\", \"on\"}}): {}", e.inner()),
-        )])
-    })?;
-    // Its text is checked as a case's is: it may be printed in a bundle.
-    let docket = state.docket();
-    if let Some((at, text)) = event.text() {
-        let problems = crate::case::check_text(at, text, crate::register::MAX_EVENT_TEXT, &|c| {
-            docket.covers(c)
-        });
-        if !problems.is_empty() {
-            return Err(ApiError::Invalid(problems));
-        }
-    }
-    let by = requested_by(&headers);
-    let register = Arc::clone(&state.register);
-    let today = chrono::Local::now().date_naive();
-    let timeline =
-        tokio::task::spawn_blocking(move || register.add_event(&reference, &event, &by, today))
-            .await??;
-    Ok((StatusCode::CREATED, Json(json!({ "timeline": timeline }))).into_response())
 }

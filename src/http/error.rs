@@ -30,10 +30,36 @@ pub enum ApiError {
     /// `400 Bad Request`: the body or the query string cannot be read.
     #[error("{0}")]
     BadRequest(String),
-    /// `403 Forbidden`: a draft or the studio without development mode or
-    /// the maintainer key.
+    /// `401 Unauthorized` with `WWW-Authenticate: Bearer`: no key, or a
+    /// key that is unknown, revoked or expired (`invalid`).
+    #[error("{detail}")]
+    Unauthorized {
+        /// What to do about it.
+        detail: String,
+        /// Whether a key was given and is not usable (`error="invalid_token"`).
+        invalid: bool,
+    },
+    /// `403 Forbidden`: the key lacks the scope needed (named), or a draft
+    /// or the studio without development mode or `templates:draft`.
     #[error("{0}")]
     Forbidden(String),
+    /// `421 Misdirected Request`: a `Host` the service does not answer to.
+    #[error(
+        "this service does not answer to that host name; its operators list the names it serves with --allowed-host"
+    )]
+    WrongHost,
+    /// `403 Forbidden`: an `Origin` whose pages may not call the service.
+    #[error(
+        "requests from that web origin are refused; its operators list the origins allowed with --allowed-origin"
+    )]
+    WrongOrigin,
+    /// `429 Too Many Requests` with `Retry-After` (seconds): the caller's
+    /// rate limit.
+    #[error("too many requests from this caller; try again in {0} s")]
+    RateLimited(u64),
+    /// `408 Request Timeout`: the body took too long to arrive.
+    #[error("the request body took too long to arrive")]
+    BodyTimedOut,
     /// `404 Not Found`: unknown kind, version, reference, or route.
     #[error("{0}")]
     NotFound(String),
@@ -105,8 +131,32 @@ impl ApiError {
     /// A draft asked for by someone who may not use drafts.
     pub fn draft(id: &str) -> Self {
         Self::Forbidden(format!(
-            "{id} is a draft: drafts render only in development mode (`docket serve --dev`) or with the maintainer key"
+            "{id} is a draft: drafts render only in development mode (`docket serve --dev`) or with a key that has the templates:draft scope"
         ))
+    }
+
+    /// `401`: `detail` says what to do; `invalid` when a key was given.
+    pub fn unauthorized(detail: &str, invalid: bool) -> Self {
+        Self::Unauthorized {
+            detail: detail.to_owned(),
+            invalid,
+        }
+    }
+
+    /// A body that could not be read: too large (`413`, over `limit`), too
+    /// slow (`408`), or broken (`400`).
+    pub fn unreadable(e: &axum::extract::rejection::BytesRejection, limit: usize) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::TooLarge(limit);
+        }
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+        while let Some(s) = source {
+            if s.is::<super::guard::BodyTimedOut>() {
+                return Self::BodyTimedOut;
+            }
+            source = s.source();
+        }
+        Self::BadRequest(e.body_text())
     }
 
     /// A defect: the caller gets an id, the log the cause.
@@ -120,7 +170,11 @@ impl ApiError {
     fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) | Self::WrongOrigin => StatusCode::FORBIDDEN,
+            Self::WrongHost => StatusCode::MISDIRECTED_REQUEST,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -139,7 +193,12 @@ impl ApiError {
     fn problem_type(&self) -> &'static str {
         match self {
             Self::BadRequest(_) => "urn:docket:problem:bad-request",
+            Self::Unauthorized { .. } => "urn:docket:problem:unauthorized",
             Self::Forbidden(_) => "urn:docket:problem:forbidden",
+            Self::WrongHost => "urn:docket:problem:wrong-host",
+            Self::WrongOrigin => "urn:docket:problem:wrong-origin",
+            Self::RateLimited(_) => "urn:docket:problem:rate-limited",
+            Self::BodyTimedOut => "urn:docket:problem:body-timeout",
             Self::NotFound(_) => "urn:docket:problem:not-found",
             Self::Conflict(_) => "urn:docket:problem:conflict",
             Self::TooLarge(_) => "urn:docket:problem:too-large",
@@ -327,7 +386,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if matches!(
+        if let Self::RateLimited(seconds) = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+        } else if matches!(
             status,
             StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS
         ) || matches!(self, Self::InProgress(_))
@@ -335,6 +398,16 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Self::Unauthorized { invalid, .. } = &self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(if *invalid {
+                    "Bearer realm=\"docket\", error=\"invalid_token\""
+                } else {
+                    "Bearer realm=\"docket\""
+                }),
+            );
         }
         if let Self::Internal { id, cause } = self {
             response

@@ -1,25 +1,38 @@
 //! The HTTP API (axum). [`app`] builds the router and nothing else: one
-//! router per area (documents and the register, batches, templates, the
-//! studio) merged, with request ids, tracing, the body limit and the one
-//! middleware that logs defects. [`run`] serves it and starts the work a
-//! stop interrupted. Handlers only extract, authorise, hand the CPU work to
-//! the render pool and map errors ([`error`] holds every conversion).
+//! router per area (documents and the register, batches, keys and the
+//! audit trail, templates, the studio) merged, behind the gate that
+//! identifies callers ([`auth`]) and the trail that records them
+//! ([`audit`]), with the guards every request passes ([`guard`]), request
+//! ids, tracing, the body limit and the one middleware that logs defects.
+//! [`run`] serves it ([`server`]) and starts the work a stop interrupted.
+//! Handlers only extract, authorise, hand the CPU work to the render pool
+//! and map errors ([`error`] holds every conversion).
 
+mod audit;
+mod auth;
 mod batch;
 mod documents;
 pub mod error;
+pub mod guard;
+mod keys;
 pub mod openapi;
+mod register;
+pub mod server;
 mod state;
 pub mod studio;
 mod templates;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use auth::{DEFAULT_LOOKUP_RATE_LIMIT, DEFAULT_RATE_LIMIT};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
+pub use guard::Names;
+pub use server::Limits;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -41,6 +54,13 @@ pub const DEFAULT_BATCHES_PER_CALLER: usize = 4;
 pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of renders that may wait for a worker.
 pub const DEFAULT_QUEUE: usize = 64;
+/// Default time limit for a request's header (and for an idle kept-alive
+/// connection).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Default time limit for reading a request's body.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Default most connections open at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
 
 /// The request-id header, set on every request and echoed on every response.
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,11 +84,25 @@ pub struct ServeOptions {
     pub queue: usize,
     /// Time limit for one render.
     pub render_timeout: Duration,
-    /// Development mode: drafts render and the studio is on for everyone.
+    /// Development mode: drafts render and the studio is on for everyone
+    /// (loopback only: [`run`] refuses it elsewhere).
     pub dev: bool,
-    /// With this key (`Authorization: Bearer <key>`), a maintainer may render
-    /// drafts and use the studio outside development mode.
-    pub maintainer_key: Option<String>,
+    /// Whether callers without a key are served while no key exists (the
+    /// open mode): [`run`] allows it on loopback only.
+    pub open: bool,
+    /// Requests a second per caller.
+    pub rate_limit: u32,
+    /// Lookups by reference or UPN a second per caller (and requests a
+    /// second from an address without a usable key).
+    pub lookup_rate_limit: u32,
+    /// The names served, the origins allowed, TLS, the body time limit.
+    pub names: Names,
+    /// Connection limits.
+    pub limits: Limits,
+    /// A certificate chain and its private key (PEM) to serve TLS with.
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// Where batches' callbacks may go.
+    pub callback_allow: crate::batch::callback::Allow,
     /// The register of issued documents (an in-memory one if none is given).
     pub register: Option<Arc<Register>>,
     /// Where batches' files go (default: a folder under the system's
@@ -89,7 +123,16 @@ impl Default for ServeOptions {
             queue: DEFAULT_QUEUE,
             render_timeout: DEFAULT_RENDER_TIMEOUT,
             dev: false,
-            maintainer_key: None,
+            open: true,
+            rate_limit: DEFAULT_RATE_LIMIT,
+            lookup_rate_limit: DEFAULT_LOOKUP_RATE_LIMIT,
+            names: Names {
+                body_timeout: Some(DEFAULT_BODY_TIMEOUT),
+                ..Names::default()
+            },
+            limits: Limits::default(),
+            tls: None,
+            callback_allow: crate::batch::callback::Allow::default(),
             register: None,
             batch_dir: None,
             callback_retry: crate::batch::callback::Retry::default(),
@@ -102,6 +145,7 @@ impl Default for ServeOptions {
 #[derive(Clone)]
 pub struct Service {
     state: AppState,
+    names: Arc<Names>,
 }
 
 impl Service {
@@ -124,6 +168,7 @@ impl Service {
                     error::describe,
                 )
                 .with_callback_retry(options.callback_retry)
+                .with_callback_allow(options.callback_allow.clone())
                 .with_max_cases(options.max_batch_cases)
                 .with_max_running(options.max_batches_per_caller),
                 samples: Arc::new(crate::samples::Samples::new()),
@@ -134,8 +179,13 @@ impl Service {
                 batch_body_limit: options.batch_body_limit.unwrap_or(options.body_limit),
                 health: Arc::default(),
                 dev: options.dev,
-                maintainer_key: options.maintainer_key.as_deref().map(Arc::from),
+                access: Arc::new(auth::Access::new(
+                    options.open,
+                    options.rate_limit,
+                    options.lookup_rate_limit,
+                )),
             },
+            names: Arc::new(options.names.clone()),
         })
     }
 
@@ -145,13 +195,29 @@ impl Service {
         Router::new()
             .merge(templates::router())
             .merge(documents::router())
+            .merge(register::router())
             .merge(batch::router(self.state.batch_body_limit))
             .merge(studio::router())
+            .merge(keys::router())
+            // Inside: the gate identifies the caller; outside it, the trail
+            // records the request, refused or not.
+            .route_layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                auth::gate,
+            ))
+            .route_layer(axum::middleware::from_fn_with_state(
+                self.state.clone(),
+                audit::trail,
+            ))
             .fallback(templates::not_found)
             .method_not_allowed_fallback(templates::method_not_allowed)
             .layer(DefaultBodyLimit::max(self.state.body_limit))
             .with_state(self.state.clone())
             .layer(axum::middleware::from_fn(error::log_errors))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&self.names),
+                guard::names,
+            ))
             .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
             .layer(
                 TraceLayer::new_for_http()
@@ -168,6 +234,11 @@ impl Service {
                     .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
             )
             .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+            .layer(axum::middleware::from_fn(guard::plain_request_id))
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::clone(&self.names),
+                guard::protect,
+            ))
     }
 
     /// Carries on with what a stop interrupted: batches from their recorded
@@ -205,9 +276,7 @@ pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Result<Router, Regist
 /// Serves `app` on `listener` until SIGTERM or Ctrl-C, then finishes the
 /// requests in flight.
 pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    server::serve(listener, app, None, Limits::default(), shutdown_signal()).await
 }
 
 /// Why the service could not run.
@@ -219,6 +288,35 @@ pub enum ServeError {
     /// The register could not be read to resume interrupted work.
     #[error(transparent)]
     Register(#[from] RegisterError),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] server::TlsError),
+    /// Off loopback with no key: anyone who reaches the port would be open.
+    #[error(
+        "{0} is not a loopback address and the register has no API key, so anyone who can reach it could read children's records; create a key first with `docket keys create --name NAME --scope SCOPES`, or serve on 127.0.0.1"
+    )]
+    NoKeys(SocketAddr),
+    /// `--dev` off loopback.
+    #[error(
+        "--dev opens drafts and the studio to every caller, so it serves on a loopback address only (127.0.0.1 or ::1), not {0}"
+    )]
+    DevOffLoopback(SocketAddr),
+}
+
+/// The `Host` names served on `addr` by default: the address itself and
+/// `localhost`, with its port (none on an unspecified address, whose names
+/// only the operator knows: `--allowed-host`).
+pub fn default_hosts(addr: SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    if addr.ip().is_unspecified() {
+        return Vec::new();
+    }
+    let mut hosts = vec![addr.to_string(), format!("localhost:{port}")];
+    if addr.ip().is_loopback() {
+        hosts.push(format!("127.0.0.1:{port}"));
+        hosts.push(format!("[::1]:{port}"));
+    }
+    hosts
 }
 
 /// Binds `addr`, resumes the work a stop interrupted, and serves until shut
@@ -228,8 +326,40 @@ pub async fn run(
     docket: Arc<Docket>,
     options: ServeOptions,
 ) -> Result<(), ServeError> {
+    let mut options = options;
+    let loopback = addr.ip().is_loopback();
+    if options.dev && !loopback {
+        return Err(ServeError::DevOffLoopback(addr));
+    }
+    let register = match &options.register {
+        Some(r) => Arc::clone(r),
+        None => Arc::new(Register::in_memory()?),
+    };
+    options.register = Some(Arc::clone(&register));
+    let has_keys = register.has_keys()?;
+    if !loopback && !has_keys {
+        return Err(ServeError::NoKeys(addr));
+    }
+    options.open = loopback && options.open;
+    if options.open && !has_keys {
+        tracing::warn!(
+            "no API keys exist: serving on loopback without access control (the open mode); create one with `docket keys create` and every caller will need a key"
+        );
+    }
+    let tls = match &options.tls {
+        Some((cert, key)) => Some(server::tls_acceptor(cert, key)?),
+        None => None,
+    };
+    options.names.tls = tls.is_some();
+    if options.names.hosts.is_empty() && addr.ip().is_unspecified() {
+        tracing::warn!(
+            "serving on an unspecified address without --allowed-host: any Host header is accepted"
+        );
+    } else {
+        options.names.hosts.extend(default_hosts(addr));
+    }
     let listener = TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "docket listening");
+    tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "docket listening");
     let root = docket.templates().root().to_path_buf();
     let live = Live::new(docket);
     if options.dev {
@@ -238,7 +368,14 @@ pub async fn run(
     }
     let service = Service::new(live, &options)?;
     service.resume()?;
-    Ok(serve(listener, service.router()).await?)
+    Ok(server::serve(
+        listener,
+        service.router(),
+        tls,
+        options.limits,
+        shutdown_signal(),
+    )
+    .await?)
 }
 
 async fn shutdown_signal() {

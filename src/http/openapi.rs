@@ -105,7 +105,7 @@ pub fn document(store: &TemplateStore) -> Value {
     });
     let text_header =
         |description: &str| json!({"description": description, "schema": {"type": "string"}});
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "docket",
@@ -142,7 +142,7 @@ pub fn document(store: &TemplateStore) -> Value {
                 "parameters": [kind_param, version_path_param],
                 "responses": {
                     "200": {"description": "A complete, fictional case.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Case"}}}},
-                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
+                    "403": problem_response("The version is a draft and the key lacks templates:draft."),
                     "404": problem_response("No such kind or version.")
                 }
             }},
@@ -153,7 +153,7 @@ pub fn document(store: &TemplateStore) -> Value {
                 "parameters": [kind_param, version_path_param],
                 "responses": {
                     "200": {"description": "The template.", "content": {"text/csv": {"schema": {"type": "string"}}}},
-                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
+                    "403": problem_response("The version is a draft and the key lacks templates:draft."),
                     "404": problem_response("No such kind or version.")
                 }
             }},
@@ -163,7 +163,7 @@ pub fn document(store: &TemplateStore) -> Value {
                 "parameters": [kind_param, version_path_param],
                 "responses": {
                     "200": {"description": "The case schema with the version's sections required.", "content": {"application/schema+json": {"schema": {"type": "object"}}}},
-                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
+                    "403": problem_response("The version is a draft and the key lacks templates:draft."),
                     "404": problem_response("No such kind or version.")
                 }
             }},
@@ -220,7 +220,7 @@ pub fn document(store: &TemplateStore) -> Value {
                 "responses": {
                     "202": {"description": "Accepted.", "headers": {"Location": text_header("Where to follow the batch.")}, "content": {"application/json": {"schema": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}}}},
                     "400": problem_response("The body is not JSON (or not UTF-8), or the query string is malformed."),
-                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
+                    "403": problem_response("The version is a draft and the key lacks templates:draft."),
                     "404": problem_response("No such kind or version."),
                     "409": problem_response("The Idempotency-Key was used with a different batch."),
                     "413": problem_response("The body is larger than the batch limit."),
@@ -318,7 +318,7 @@ pub fn document(store: &TemplateStore) -> Value {
                         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
                     },
                     "400": problem_response("The body is not JSON, or the query string is malformed."),
-                    "403": problem_response("The version is a draft and this is not a maintainer's request."),
+                    "403": problem_response("The version is a draft and the key lacks templates:draft."),
                     "404": problem_response("No such kind or version, or no version in force on the date."),
                     "413": problem_response("The body is larger than the limit."),
                     "415": problem_response("The body is not sent as JSON."),
@@ -332,5 +332,151 @@ pub fn document(store: &TemplateStore) -> Value {
             }
         },
         "components": {"schemas": schemas}
+    });
+    secure(&mut doc);
+    doc
+}
+
+/// The scope each operation needs (`None`: public; drafts still need
+/// `templates:draft`).
+fn scope_of(method: &str, path: &str) -> Option<&'static str> {
+    Some(match (method, path) {
+        ("post", "/v1/documents/{id}") => "documents:render",
+        ("get", "/v1/documents/{id}" | "/v1/documents" | "/v1/documents/{id}/status") => {
+            "register:read"
+        }
+        ("post", "/v1/documents/{id}/events") => "register:events",
+        (_, p) if p.starts_with("/v1/batches") => "batches",
+        (_, p) if p.starts_with("/v1/keys") => "keys:admin",
+        (_, "/v1/audit") => "audit:read",
+        _ => return None,
     })
+}
+
+/// Declares the bearer scheme, each operation's scope and its 401, 403 and
+/// 429 answers, and the answers every request may get (421, and 408 for a
+/// body), and adds the routes of keys and the audit trail.
+fn secure(doc: &mut Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    paths.insert("/v1/keys".into(), json!({
+        "get": {
+            "summary": "Every API key (never a secret)",
+            "operationId": "listKeys",
+            "responses": {"200": {"description": "The keys.", "content": {"application/json": {"schema": {"type": "object", "required": ["keys"]}}}}}
+        },
+        "post": {
+            "summary": "Make an API key; its token is in this answer only",
+            "operationId": "createKey",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["name", "scopes"], "additionalProperties": false,
+                "properties": {
+                    "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                    "scopes": {"type": "array", "items": {"type": "string", "enum": crate::access::Scope::ALL.map(crate::access::Scope::as_str)}},
+                    "schools": {"type": "array", "items": {"type": "string", "pattern": "^[0-9]{6}$"}},
+                    "expires_on": {"type": "string", "format": "date"}
+                }
+            }}}},
+            "responses": {
+                "201": {"description": "The key and its token.", "content": {"application/json": {"schema": {"type": "object", "required": ["key", "token"]}}}},
+                "400": problem_response("The body is not JSON."),
+                "413": problem_response("The body is larger than the limit."),
+                "415": problem_response("The body is not sent as JSON."),
+                "422": problem_response("A field is wrong: `errors` names it.")
+            }
+        }
+    }));
+    paths.insert("/v1/keys/{id}".into(), json!({
+        "delete": {
+            "summary": "Revoke an API key at once",
+            "operationId": "revokeKey",
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+            "responses": {
+                "204": {"description": "Revoked (or revoked already)."},
+                "404": problem_response("No key has this id.")
+            }
+        }
+    }));
+    paths.insert("/v1/audit".into(), json!({
+        "get": {
+            "summary": "The audit trail: who looked at or changed which records, and when",
+            "description": "Every access to personal data and every change of legal state, refused attempts included, oldest first. With `upn`, the rows about one pupil: what a subject access request asks.",
+            "operationId": "readAudit",
+            "parameters": [
+                {"name": "upn", "in": "query", "required": false, "schema": {"type": "string"}},
+                {"name": "from", "in": "query", "required": false, "schema": {"type": "string", "format": "date"}},
+                {"name": "to", "in": "query", "required": false, "description": "Up to and including this day.", "schema": {"type": "string", "format": "date"}},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}
+            ],
+            "responses": {
+                "200": {"description": "The rows.", "content": {"application/json": {"schema": {"type": "object", "required": ["rows"]}}}},
+                "400": problem_response("The query string is malformed."),
+                "422": problem_response("`limit` is out of range.")
+            }
+        }
+    }));
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
+            let scope = scope_of(method, path);
+            let mut responses = op
+                .remove("responses")
+                .and_then(|r| r.as_object().cloned())
+                .unwrap_or_default();
+            responses.insert(
+                "421".into(),
+                problem_response("The `Host` is not one this service answers to."),
+            );
+            if op.contains_key("requestBody") {
+                responses.insert(
+                    "408".into(),
+                    problem_response("The body took too long to arrive."),
+                );
+            }
+            match scope {
+                Some(scope) => {
+                    op.insert("security".into(), json!([{"bearer": [scope]}]));
+                    op.insert("x-docket-scope".into(), json!(scope));
+                    responses.insert("401".into(), problem_response("No API key, or one that is unknown, revoked or expired (`WWW-Authenticate: Bearer`)."));
+                    responses.insert("403".into(), problem_response(&format!("The key lacks the scope this needs ({scope}; issuing also needs documents:issue, a bundle register:read), a draft without templates:draft, or an `Origin` that may not call the service.")));
+                    responses.insert(
+                        "429".into(),
+                        problem_response(
+                            "This key's rate limit: retry after `Retry-After` seconds.",
+                        ),
+                    );
+                }
+                None => {
+                    // Public; a key matters only for drafts.
+                    op.insert("security".into(), json!([{}, {"bearer": []}]));
+                    responses.insert(
+                        "401".into(),
+                        problem_response("A key was sent that is unknown, revoked or expired."),
+                    );
+                    responses.insert(
+                        "429".into(),
+                        problem_response(
+                            "Too many requests without a usable key from this address.",
+                        ),
+                    );
+                }
+            }
+            op.insert("responses".into(), Value::Object(responses));
+        }
+    }
+    if let Some(components) = doc.get_mut("components").and_then(Value::as_object_mut) {
+        components.insert("securitySchemes".into(), json!({
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key made with `docket keys create` (`dk_…`), sent as `Authorization: Bearer <key>`. Each operation names the scope it needs in `x-docket-scope`."
+            }
+        }));
+    }
 }

@@ -1,15 +1,14 @@
 //! What every handler shares: the templates in use, the register, the
-//! batches, the render pool and the service's settings; and who may see
-//! drafts and the studio.
+//! batches, the render pool, access control and the service's settings.
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use axum::http::{HeaderMap, header};
 use serde::Serialize;
-use subtle::ConstantTimeEq;
 use tokio::sync::watch;
 
+use super::auth::Access;
 use super::error::ApiError;
+use crate::access::Caller;
 use crate::batch::Batches;
 use crate::document::Docket;
 use crate::register::Register;
@@ -76,7 +75,7 @@ pub(super) struct AppState {
     pub(super) batch_body_limit: usize,
     pub(super) health: Arc<Mutex<Option<Health>>>,
     pub(super) dev: bool,
-    pub(super) maintainer_key: Option<Arc<str>>,
+    pub(super) access: Arc<Access>,
 }
 
 impl AppState {
@@ -85,26 +84,15 @@ impl AppState {
         self.live.docket()
     }
 
-    /// Whether this request may see drafts and the studio: in development
-    /// mode, or with the maintainer key (compared in constant time).
-    pub(super) fn maintainer(&self, headers: &HeaderMap) -> bool {
-        if self.dev {
-            return true;
-        }
-        let Some(key) = &self.maintainer_key else {
-            return false;
-        };
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        bool::from(given.as_bytes().ct_eq(key.as_bytes()))
+    /// Whether this caller may see drafts and the studio: in development
+    /// mode (loopback only), or with `templates:draft`.
+    pub(super) fn maintainer(&self, caller: Option<&Caller>) -> bool {
+        super::auth::maintainer(self, caller)
     }
 
     /// Refuses a draft version to anyone but a maintainer.
-    pub(super) fn allow(&self, version: &Version, headers: &HeaderMap) -> Result<(), ApiError> {
-        if version.meta.draft && !self.maintainer(headers) {
+    pub(super) fn allow(&self, version: &Version, caller: Option<&Caller>) -> Result<(), ApiError> {
+        if version.meta.draft && !self.maintainer(caller) {
             return Err(ApiError::draft(&version.id()));
         }
         Ok(())

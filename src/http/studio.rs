@@ -5,16 +5,17 @@
 //! `docket serve --dev`, edits under the template folder reload the templates
 //! and the open preview re-renders ([`watch()`]).
 //!
-//! Off unless the service runs with `--dev` or a maintainer key: every
-//! endpoint here answers 403 otherwise. The studio only reads: nothing in it
-//! writes a file.
+//! The page itself holds no data; every endpoint behind it needs `--dev`
+//! (loopback only) or a key with the `templates:draft` scope (401 or 403
+//! otherwise), which the page asks for and keeps in the tab's session
+//! storage. The studio only reads: nothing in it writes a file.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -24,6 +25,7 @@ use tokio::sync::watch;
 
 use super::error::ApiError;
 use super::state::{AppState, Live, Reload};
+use crate::access::{Caller, Scope};
 use crate::case::Problem;
 use crate::document::{Docket, DocumentError, Part, Purpose, Request};
 use crate::render::{Pages, RenderError};
@@ -103,24 +105,22 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/v1/studio/events", get(events))
 }
 
-fn require_maintainer(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    if state.maintainer(headers) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden(
-            "the studio is for template maintainers: run `docket serve --dev`, or send the maintainer key as `Authorization: Bearer <key>`".into(),
-        ))
+fn require_maintainer(state: &AppState, caller: Option<&Caller>) -> Result<(), ApiError> {
+    if state.dev {
+        return Ok(());
     }
+    let Some(caller) = caller else {
+        return Err(ApiError::unauthorized(
+            "the studio is for template maintainers: run `docket serve --dev`, or send a key with the templates:draft scope as `Authorization: Bearer <key>`",
+            false,
+        ));
+    };
+    super::auth::require(caller, Scope::TemplatesDraft)
 }
 
-/// `GET /studio`: the page. Served when the studio is enabled at all; its
-/// requests carry the maintainer key when it is not in development mode.
-async fn page(State(state): State<AppState>) -> Result<Response, ApiError> {
-    if !state.dev && state.maintainer_key.is_none() {
-        return Err(ApiError::NotFound(
-            "the studio is off: start docket with --dev, or with a maintainer key".into(),
-        ));
-    }
+/// `GET /studio`: the page (it holds no data; what it asks for needs a
+/// maintainer's key outside development mode).
+async fn page() -> Result<Response, ApiError> {
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -185,10 +185,10 @@ async fn preview(
     State(state): State<AppState>,
     UrlPath(kind): UrlPath<String>,
     Query(query): Query<PreviewQuery>,
-    headers: HeaderMap,
+    caller: Option<Caller>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    require_maintainer(&state, &headers)?;
+    require_maintainer(&state, caller.as_ref())?;
     let docket = state.docket();
     let case: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
@@ -325,9 +325,9 @@ async fn diff(
     State(state): State<AppState>,
     UrlPath(kind): UrlPath<String>,
     Query(query): Query<DiffQuery>,
-    headers: HeaderMap,
+    caller: Option<Caller>,
 ) -> Result<Response, ApiError> {
-    require_maintainer(&state, &headers)?;
+    require_maintainer(&state, caller.as_ref())?;
     let docket = state.docket();
     let samples = std::sync::Arc::clone(&state.samples);
     let runs = state
@@ -342,8 +342,14 @@ async fn diff(
 
 /// `GET /v1/studio/events`: a server-sent event each time `--dev` reloads
 /// the templates.
-async fn events(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    require_maintainer(&state, &headers)?;
+/// Development mode only: an event stream cannot send a key, and outside
+/// `--dev` templates do not reload.
+async fn events(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if !state.dev {
+        return Err(ApiError::NotFound(
+            "template reloads are reported in development mode (`docket serve --dev`) only".into(),
+        ));
+    }
     let mut rx = state.live.reloads.subscribe();
     rx.mark_unchanged();
     let stream = async_stream(rx);

@@ -3,7 +3,7 @@
 //! template.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing};
 use chrono::NaiveDate;
@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use super::error::ApiError;
 use super::openapi;
 use super::state::AppState;
+use crate::access::Caller;
 use crate::templates::Version;
 
 /// The routes of the service's own description and the catalogue.
@@ -107,13 +108,13 @@ fn version(
     state: &AppState,
     kind: &str,
     version: &str,
-    headers: &HeaderMap,
+    caller: Option<&Caller>,
 ) -> Result<std::sync::Arc<Version>, ApiError> {
     let v = state
         .docket()
         .templates()
         .select(kind, Some(version), NaiveDate::MIN)?;
-    state.allow(&v, headers)?;
+    state.allow(&v, caller)?;
     Ok(v)
 }
 
@@ -122,9 +123,9 @@ fn version(
 async fn case_schema(
     State(state): State<AppState>,
     Path((kind, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Option<Caller>,
 ) -> Result<Response, ApiError> {
-    let v = version(&state, &kind, &name, &headers)?;
+    let v = version(&state, &kind, &name, caller.as_ref())?;
     let schema = crate::case::schema_for(&v.entry.sections, &v.entry.title);
     let body = serde_json::to_vec_pretty(&schema).map_err(|e| ApiError::internal(&e))?;
     Ok(with_type("application/schema+json", body))
@@ -134,9 +135,9 @@ async fn case_schema(
 async fn sample(
     State(state): State<AppState>,
     Path((kind, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Option<Caller>,
 ) -> Result<Response, ApiError> {
-    let v = version(&state, &kind, &name, &headers)?;
+    let v = version(&state, &kind, &name, caller.as_ref())?;
     Ok(with_type("application/json", v.sample.clone()))
 }
 
@@ -146,9 +147,9 @@ async fn sample(
 async fn csv_template(
     State(state): State<AppState>,
     Path((kind, name)): Path<(String, String)>,
-    headers: HeaderMap,
+    caller: Option<Caller>,
 ) -> Result<Response, ApiError> {
-    let v = version(&state, &kind, &name, &headers)?;
+    let v = version(&state, &kind, &name, caller.as_ref())?;
     let sample: serde_json::Value =
         serde_json::from_str(&v.sample).map_err(|e| ApiError::internal(&e))?;
     let mut response = with_type(

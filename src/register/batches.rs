@@ -69,7 +69,7 @@ impl RecordState {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    pub(super) fn parse(text: &str) -> Option<Self> {
         [Self::Issued, Self::Refused]
             .into_iter()
             .find(|s| s.as_str() == text)
@@ -89,8 +89,10 @@ pub struct BatchRow {
     pub status: BatchState,
     /// Cases in it.
     pub total: usize,
-    /// Who asked.
-    pub requested_by: String,
+    /// Who asked: the key (or the command line), and for whom.
+    pub by: crate::access::Actor,
+    /// The schools it may issue for (`None`: every school).
+    pub schools: Option<Vec<String>>,
     /// Why it failed, if it did.
     pub error: Option<String>,
     /// Its callback's delivery, if it has a callback.
@@ -144,7 +146,9 @@ pub struct NewBatch<'a> {
     /// Called when it ends.
     pub callback_url: Option<&'a str>,
     /// Who asked.
-    pub requested_by: &'a str,
+    pub by: &'a crate::access::Actor,
+    /// The schools it may issue for (those of the key that made it).
+    pub schools: Option<&'a [String]>,
 }
 
 /// What [`Register::create_batch`] did.
@@ -182,7 +186,7 @@ impl Register {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let scoped = batch
             .idempotency_key
-            .map(|(key, _)| format!("{}\n{key}", batch.requested_by));
+            .map(|(key, _)| format!("{}\n{key}", batch.by.identity()));
         if let (Some(scoped), Some((_, sha))) = (&scoped, batch.idempotency_key) {
             let cutoff = (chrono::Utc::now() - super::KEY_LIFETIME)
                 .format("%Y-%m-%dT%H:%M:%S%.3fZ")
@@ -205,26 +209,35 @@ impl Register {
                 None => {}
             }
         }
+        let schools = batch
+            .schools
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| RegisterError::Corrupt(e.to_string()))?;
         let running: i64 = tx.query_row(
-            "SELECT COUNT(*) FROM batches WHERE requested_by = ?1 AND status IN ('queued', 'running')",
-            params![batch.requested_by],
+            "SELECT COUNT(*) FROM batches WHERE COALESCE(key_id, requested_by) = ?1 AND status IN ('queued', 'running')",
+            params![batch.by.identity()],
             |r| r.get(0),
         )?;
-        if count(running, &|| format!("batches of {}", batch.requested_by))? >= batch.max_running {
+        if count(running, &|| format!("batches of {}", batch.by))? >= batch.max_running {
             return Ok(Created::TooMany(batch.max_running));
         }
         tx.execute(
-            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at, callback_url, request_sha256)
-             VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, ?7, ?8)",
+            "INSERT INTO batches (id, idempotency_key, kind, request_json, status, total, requested_by, created_at, callback_url, request_sha256,
+                key_id, on_behalf_of, schools)
+             VALUES (?1, ?2, ?3, ?4, 'queued', 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 batch.id,
                 scoped,
                 batch.kind,
                 batch.request_json,
-                batch.requested_by,
+                batch.by.name,
                 now(),
                 batch.callback_url,
                 batch.idempotency_key.map(|(_, sha)| sha),
+                batch.by.key_id,
+                batch.by.on_behalf_of,
+                schools,
             ],
         )?;
         let mut problems = Vec::new();
@@ -314,7 +327,7 @@ impl Register {
             .query_row(
                 "SELECT id, kind, request_json, status, total, requested_by, error,
                         callback_url, callback_attempts, callback_delivered_at, callback_error,
-                        callback_given_up_at
+                        callback_given_up_at, key_id, on_behalf_of, schools
                  FROM batches WHERE id = ?1",
                 params![id],
                 |r| {
@@ -335,13 +348,23 @@ impl Register {
                             r.get::<_, Option<String>>(10)?,
                             r.get::<_, Option<String>>(11)?,
                         ),
+                        (
+                            r.get::<_, Option<String>>(12)?,
+                            r.get::<_, Option<String>>(13)?,
+                            r.get::<_, Option<String>>(14)?,
+                        ),
                     ))
                 },
             )
             .optional()?
             .ok_or_else(|| RegisterError::NotFound(format!("batch {id}")))?;
-        let ((id, kind, request_json, status, total, requested_by, error), callback) = row;
+        let ((id, kind, request_json, status, total, requested_by, error), callback, access) = row;
         let at = || format!("batch {id}");
+        let (key_id, on_behalf_of, schools) = access;
+        let schools = schools
+            .map(|s| serde_json::from_str::<Vec<String>>(&s))
+            .transpose()
+            .map_err(|e| RegisterError::Corrupt(format!("{}: schools: {e}", at())))?;
         let status = BatchState::parse(&status).ok_or_else(|| {
             RegisterError::Corrupt(format!("{}: `{status}` is not a batch's status", at()))
         })?;
@@ -364,7 +387,12 @@ impl Register {
             kind,
             request_json,
             status,
-            requested_by,
+            by: crate::access::Actor {
+                key_id,
+                name: requested_by,
+                on_behalf_of,
+            },
+            schools,
             error,
             callback,
         })
@@ -383,162 +411,6 @@ impl Register {
             params![id, status.as_str(), error, finished],
         )?;
         Ok(())
-    }
-
-    /// Records one attempt to deliver a batch's callback: `Ok(())` when it
-    /// was delivered, else why not.
-    pub fn record_callback(
-        &self,
-        id: &str,
-        outcome: Result<(), &str>,
-    ) -> Result<(), RegisterError> {
-        let (delivered, error) = match outcome {
-            Ok(()) => (Some(now()), None),
-            Err(e) => (None, Some(e)),
-        };
-        self.conn().execute(
-            "UPDATE batches SET callback_attempts = callback_attempts + 1,
-                    callback_delivered_at = ?2, callback_error = ?3 WHERE id = ?1",
-            params![id, delivered, error],
-        )?;
-        Ok(())
-    }
-
-    /// Records that a batch's callback is given up: it is not tried again.
-    pub fn give_up_callback(&self, id: &str) -> Result<(), RegisterError> {
-        self.conn().execute(
-            "UPDATE batches SET callback_given_up_at = ?2 WHERE id = ?1",
-            params![id, now()],
-        )?;
-        Ok(())
-    }
-
-    /// Finished batches whose callback a stop interrupted: neither delivered
-    /// nor given up. Their ids and URLs, oldest first.
-    pub fn pending_callbacks(&self) -> Result<Vec<(String, String)>, RegisterError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, callback_url FROM batches
-             WHERE status IN ('done', 'failed') AND callback_url IS NOT NULL
-               AND callback_delivered_at IS NULL AND callback_given_up_at IS NULL
-             ORDER BY created_at",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Records the outcome of one case of a batch.
-    pub fn add_batch_record(&self, batch: &str, record: &BatchRecord) -> Result<(), RegisterError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT OR REPLACE INTO batch_records (batch_id, idx, status, reference, problem) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                batch,
-                int(record.index),
-                record.status.as_str(),
-                record.references.join(","),
-                record.problem
-            ])?;
-        Ok(())
-    }
-
-    /// The outcomes recorded so far, by index.
-    pub fn batch_records(&self, batch: &str) -> Result<Vec<BatchRecord>, RegisterError> {
-        self.batch_records_from(batch, None, 0, usize::MAX)
-    }
-
-    /// Up to `limit` outcomes from the `offset`-th, by index; only those
-    /// with `status` if one is given.
-    pub fn batch_records_from(
-        &self,
-        batch: &str,
-        status: Option<RecordState>,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<BatchRecord>, RegisterError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare_cached(
-            "SELECT idx, status, reference, problem FROM batch_records
-             WHERE batch_id = ?1 AND (?2 IS NULL OR status = ?2) ORDER BY idx LIMIT ?3 OFFSET ?4",
-        )?;
-        let rows = stmt.query_map(
-            params![
-                batch,
-                status.map(RecordState::as_str),
-                int(limit),
-                int(offset)
-            ],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, Option<String>>(3)?,
-                ))
-            },
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (index, status, refs, problem) = row?;
-            let at = || format!("record {index} of batch {batch}");
-            out.push(BatchRecord {
-                index: count(index, &at)?,
-                status: RecordState::parse(&status).ok_or_else(|| {
-                    RegisterError::Corrupt(format!("{}: `{status}` is not an outcome", at()))
-                })?,
-                // A refused case has no references: NULL or empty.
-                references: refs
-                    .as_deref()
-                    .unwrap_or("")
-                    .split(',')
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                problem,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Documents stored for a batch: `(index, recipient index, reference)`,
-    /// to resume a case whose record was never written (a stop in between).
-    pub fn batch_documents(
-        &self,
-        batch: &str,
-    ) -> Result<Vec<(usize, Option<usize>, String)>, RegisterError> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT batch_index, recipient_index, reference FROM documents WHERE batch_id = ?1 ORDER BY batch_index, reference",
-        )?;
-        let rows = stmt.query_map(params![batch], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (index, recipient, reference) = row?;
-            let at = || format!("document {reference} of batch {batch}");
-            out.push((
-                count(index, &at)?,
-                recipient.map(|i| count(i, &at)).transpose()?,
-                reference,
-            ));
-        }
-        Ok(out)
-    }
-
-    /// How many documents a batch has issued.
-    pub fn batch_documents_count(&self, batch: &str) -> Result<usize, RegisterError> {
-        let n: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM documents WHERE batch_id = ?1",
-            params![batch],
-            |r| r.get(0),
-        )?;
-        count(n, &|| format!("documents of batch {batch}"))
     }
 
     /// Batches that were queued or running when the service last stopped.

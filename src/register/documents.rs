@@ -45,8 +45,10 @@ pub struct NewDocument<'a> {
     pub warnings: &'a [Warning],
     /// A penalty notice's amounts and pay-by dates, to check payments by.
     pub terms: Option<&'a crate::rules::penalty::Terms>,
-    /// Who asked for it.
-    pub requested_by: &'a str,
+    /// Who asked for it: the key (or the command line) and for whom.
+    pub by: &'a crate::access::Actor,
+    /// The school's DfE URN, if the case gives it.
+    pub school_urn: Option<&'a str>,
     /// The batch it belongs to, with its index there.
     pub batch: Option<(&'a str, usize)>,
 }
@@ -56,7 +58,7 @@ const ISSUED_COLUMNS: &str = "d.reference, d.kind, d.version, d.template_hash, d
     d.pupil_upn, d.school, d.recipient_name, d.recipient_postcode, d.issued_on, d.served_on, d.pdf_sha256, d.requested_by,
     (SELECT event FROM events e WHERE e.reference = d.reference AND e.event != 'corrected'
         AND NOT EXISTS (SELECT 1 FROM events c WHERE c.supersedes = e.id)
-        ORDER BY e.id DESC LIMIT 1), d.warnings";
+        ORDER BY e.id DESC LIMIT 1), d.warnings, d.key_id, d.on_behalf_of, d.school_urn";
 
 /// One row of [`ISSUED_COLUMNS`] as SQLite gives it, before its dates,
 /// status and warnings are parsed.
@@ -85,6 +87,9 @@ fn issued_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IssuedRow> {
             served_on: None,
             pdf_sha256: r.get(12)?,
             requested_by: r.get(13)?,
+            key_id: r.get(16)?,
+            on_behalf_of: r.get(17)?,
+            school_urn: r.get(18)?,
             status: EventName::Issued,
             warnings: Vec::new(),
         },
@@ -173,8 +178,9 @@ fn store_in(tx: &Connection, doc: &NewDocument<'_>) -> Result<(), RegisterError>
         tx.prepare_cached(
             "INSERT INTO documents (reference, kind, version, template_hash, docket_version, case_json, case_hash,
                 case_reference, pupil_upn, school, recipient_index, recipient_name, recipient_key, recipient_postcode,
-                issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index, warnings, terms_json)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                issued_on, served_on, pdf, pdf_sha256, requested_by, created_at, batch_id, batch_index, warnings, terms_json,
+                key_id, on_behalf_of, school_urn)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27)",
         )?
         .execute(params![
                 doc.reference,
@@ -195,17 +201,20 @@ fn store_in(tx: &Connection, doc: &NewDocument<'_>) -> Result<(), RegisterError>
                 doc.served_on.map(|d| d.to_string()),
                 doc.pdf,
                 sha,
-                doc.requested_by,
+                doc.by.name,
                 created,
                 doc.batch.map(|(id, _)| id),
                 doc.batch.map(|(_, i)| int(i)),
                 warnings,
                 terms,
+                doc.by.key_id,
+                doc.by.on_behalf_of,
+                doc.school_urn,
         ])?;
         tx.prepare_cached(
-            "INSERT INTO events (reference, event, on_date, recorded_by, recorded_at) VALUES (?1, 'issued', ?2, ?3, ?4)",
+            "INSERT INTO events (reference, event, on_date, recorded_by, recorded_at, key_id, on_behalf_of) VALUES (?1, 'issued', ?2, ?3, ?4, ?5, ?6)",
         )?
-        .execute(params![doc.reference, doc.issued_on.to_string(), doc.requested_by, created])?;
+        .execute(params![doc.reference, doc.issued_on.to_string(), doc.by.name, created, doc.by.key_id, doc.by.on_behalf_of])?;
         Ok(())
     }
 }

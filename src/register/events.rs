@@ -140,7 +140,7 @@ impl Register {
         &self,
         reference: &str,
         event: &EventKind,
-        by: &str,
+        by: &crate::access::Actor,
         today: NaiveDate,
     ) -> Result<Vec<Event>, RegisterError> {
         let mut conn = self.conn();
@@ -196,8 +196,8 @@ impl Register {
             } => (None, Some(reason.as_str()), None, Some(*supersedes)),
         };
         tx.prepare_cached(
-            "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at, ground, supersedes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at, ground, supersedes, key_id, on_behalf_of)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?
         .execute(params![
             reference,
@@ -205,10 +205,12 @@ impl Register {
             event.on().to_string(),
             amount,
             reason,
-            by,
+            by.name,
             now(),
             ground,
-            supersedes
+            supersedes,
+            by.key_id,
+            by.on_behalf_of
         ])?;
         let timeline = timeline_in(&tx, reference)?;
         tx.commit()?;

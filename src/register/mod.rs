@@ -15,12 +15,17 @@
 //! one view of it. Data read back that does not parse is an error naming
 //! its row ([`RegisterError::Corrupt`]), never a default.
 
+mod api_keys;
+mod audit;
 mod batches;
 mod documents;
 mod events;
 mod keys;
 mod numbers;
+mod outcomes;
+mod scoped;
 
+pub use audit::{AuditCheck, AuditQuery, AuditRow, NewAudit};
 pub use batches::{
     BatchRecord, BatchRow, BatchState, CallbackState, CaseText, Created, NewBatch, RecordState,
 };
@@ -28,6 +33,7 @@ pub use documents::NewDocument;
 pub use events::{EventKind, MAX_EVENT_TEXT, Refused};
 pub use keys::{KEY_LIFETIME, KeyState, complete_key_in};
 pub use numbers::{Claim, NumberStatus, Series};
+pub use scoped::Scoped;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -44,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_document_warnings.sql"),
     include_str!("../../migrations/0005_callback_given_up.sql"),
     include_str!("../../migrations/0006_legal_state.sql"),
+    include_str!("../../migrations/0007_access.sql"),
 ];
 
 /// What can go wrong with the register.
@@ -78,6 +85,9 @@ pub enum RegisterError {
         /// When it was issued, if it is stored yet.
         issued_on: Option<NaiveDate>,
     },
+    /// The register's files could not be made private.
+    #[error("the register's file: {0}")]
+    Files(String),
     /// An event the law does not allow: its field and rule.
     #[error("{}: {} [{}]", .0.field, .0.detail, .0.rule)]
     Refused(events::Refused),
@@ -128,6 +138,16 @@ pub struct Register {
     conn: Mutex<Connection>,
 }
 
+/// Creates the register's file, empty and readable by this user only, if
+/// it does not exist yet.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path).map(drop)
+}
+
 /// The time now, as the register records it.
 fn now() -> String {
     Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -153,11 +173,25 @@ fn int(n: usize) -> i64 {
 impl Register {
     /// Opens (creating and migrating if need be) the register at `path`, and
     /// voids any number reserved by a process that stopped before using it.
+    /// The file, its WAL and its shared-memory file are readable by the
+    /// service's user only (SQLite gives the WAL the database's mode).
     pub fn open(path: &Path) -> Result<Self, RegisterError> {
+        create_private(path)
+            .map_err(|e| RegisterError::Files(format!("{}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::setup(conn)
+        let register = Self::setup(conn)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::PathBuf::from(name);
+            if file.exists() {
+                crate::files::private_file(&file)
+                    .map_err(|e| RegisterError::Files(format!("{}: {e}", file.display())))?;
+            }
+        }
+        Ok(register)
     }
 
     /// A register in memory, for tests and samples.
@@ -240,7 +274,10 @@ impl Register {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::Actor;
     use crate::evidence::{EventName, person_key};
+
+    static TEST: std::sync::LazyLock<Actor> = std::sync::LazyLock::new(|| Actor::cli("test"));
     use crate::rules::d;
 
     fn doc<'a>(reference: &'a str, pdf: &'a [u8]) -> NewDocument<'a> {
@@ -262,7 +299,8 @@ mod tests {
             pdf,
             warnings: &[],
             terms: None,
-            requested_by: "test",
+            by: &TEST,
+            school_urn: None,
             batch: None,
         }
     }
@@ -350,19 +388,29 @@ mod tests {
         };
         // Before issue, after today, the wrong amount.
         assert_eq!(
-            refused_rule(r.add_event(&a, &paid(8000, d(2026, 11, 1)), "x", today)),
+            refused_rule(r.add_event(&a, &paid(8000, d(2026, 11, 1)), &Actor::cli("x"), today)),
             Some("event.date")
         );
         assert_eq!(
-            refused_rule(r.add_event(&a, &paid(8000, d(2026, 12, 1)), "x", d(2026, 11, 30))),
+            refused_rule(r.add_event(
+                &a,
+                &paid(8000, d(2026, 12, 1)),
+                &Actor::cli("x"),
+                d(2026, 11, 30)
+            )),
             Some("event.date")
         );
         assert_eq!(
-            refused_rule(r.add_event(&a, &paid(1, d(2026, 12, 1)), "x", today)),
+            refused_rule(r.add_event(&a, &paid(1, d(2026, 12, 1)), &Actor::cli("x"), today)),
             Some("event.amount")
         );
         let t = r
-            .add_event(&a, &paid(8000, d(2026, 12, 1)), "finance", today)
+            .add_event(
+                &a,
+                &paid(8000, d(2026, 12, 1)),
+                &Actor::cli("finance"),
+                today,
+            )
             .unwrap_or_default();
         assert_eq!(
             t.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
@@ -376,7 +424,7 @@ mod tests {
             on: d(2026, 12, 2),
         };
         assert_eq!(
-            refused_rule(r.add_event(&a, &w, "x", today)),
+            refused_rule(r.add_event(&a, &w, &Actor::cli("x"), today)),
             Some("event.sequence")
         );
         assert_eq!(r.get(&a).map(|i| i.status).ok(), Some(EventName::Paid));
@@ -386,20 +434,22 @@ mod tests {
             on: d(2026, 12, 2),
         };
         let t = r
-            .add_event(&a, &correction, "finance", today)
+            .add_event(&a, &correction, &Actor::cli("finance"), today)
             .unwrap_or_default();
         assert_eq!(t.len(), 3);
         assert_eq!(t[1].superseded_by, Some(t[2].id));
         assert_eq!(r.get(&a).map(|i| i.status).ok(), Some(EventName::Issued));
         // A correction cannot be corrected, nor anything twice.
         assert_eq!(
-            refused_rule(r.add_event(&a, &correction, "x", today)),
+            refused_rule(r.add_event(&a, &correction, &Actor::cli("x"), today)),
             Some("event.correction")
         );
-        let t = r.add_event(&a, &w, "x", today).unwrap_or_default();
+        let t = r
+            .add_event(&a, &w, &Actor::cli("x"), today)
+            .unwrap_or_default();
         assert_eq!(t.last().map(|e| e.event), Some(EventName::Withdrawn));
         assert!(matches!(
-            r.add_event("PN26-999999A", &w, "x", today),
+            r.add_event("PN26-999999A", &w, &Actor::cli("x"), today),
             Err(RegisterError::NotFound(_))
         ));
     }
@@ -463,7 +513,7 @@ mod tests {
                 reason: "wrong parent".into(),
                 on: d(2026, 11, 30),
             },
-            "t",
+            &Actor::cli("t"),
             d(2026, 12, 1),
         )
         .unwrap_or_else(|e| panic!("{e}"));

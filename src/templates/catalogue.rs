@@ -190,6 +190,14 @@ impl Catalogue {
             .any(|d| d.kind == kind && d.always_issued)
     }
 
+    /// Whether documents of `kind` are made with the register's evidence
+    /// (court bundles) in any edition.
+    pub fn uses_register(&self, kind: &str) -> bool {
+        self.documents
+            .iter()
+            .any(|d| d.kind == kind && d.uses_register)
+    }
+
     /// The edition's details.
     pub fn edition(&self, edition: Edition) -> Option<&EditionInfo> {
         self.editions.iter().find(|e| e.id == edition)

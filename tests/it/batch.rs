@@ -290,7 +290,7 @@ fn a_killed_batch_resumes_without_losing_a_number() {
             .unwrap_or_default();
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         )
         .unwrap();
@@ -487,6 +487,12 @@ async fn a_csv_batch_has_school_separators_and_calls_back() {
                             .to_str()
                             .unwrap()
                             .to_owned();
+                        // Every body is signed, with its time.
+                        let signed = headers["docket-signature"].to_str().unwrap();
+                        assert!(
+                            signed.starts_with("t=") && signed.contains(",v1="),
+                            "{signed}"
+                        );
                         let mut r = received.lock().unwrap();
                         r.push((attempt, serde_json::from_slice(&body).unwrap()));
                         if r.len() == 1 {
@@ -506,6 +512,7 @@ async fn a_csv_batch_has_school_separators_and_calls_back() {
     let router = docket::http::app(
         docket(),
         &docket::http::ServeOptions {
+            callback_allow: docket::batch::callback::Allow::parse(&["127.0.0.1".into()]).unwrap(),
             callback_retry: docket::batch::callback::Retry {
                 attempts: 3,
                 first_wait: Duration::from_millis(50),
@@ -713,6 +720,8 @@ async fn a_callback_cut_off_by_a_stop_is_resumed_at_start() {
             &docket::http::ServeOptions {
                 register: Some(Arc::new(docket::register::Register::open(&db).unwrap())),
                 batch_dir: Some(dir.join("batches")),
+                callback_allow: docket::batch::callback::Allow::parse(&["127.0.0.1".into()])
+                    .unwrap(),
                 callback_retry: docket::batch::callback::Retry {
                     attempts: 4,
                     first_wait: Duration::from_millis(50),

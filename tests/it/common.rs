@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use docket::Docket;
 use docket::http::{ServeOptions, app};
 use http_body_util::BodyExt;
+use serde_json::json;
 use tower::ServiceExt;
 
 /// The repository's template folder.
@@ -290,6 +291,8 @@ pub struct Server {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     child: std::process::Child,
+    /// A key with every scope, when started with one.
+    pub token: Option<String>,
     /// Its register's folder.
     _dir: Scratch,
 }
@@ -297,13 +300,26 @@ pub struct Server {
 impl Server {
     /// Starts the real binary with `args` and waits until it answers.
     pub fn start(templates: &Path, args: &[&str]) -> Self {
+        Self::start_in(Scratch::new(), None, templates, args)
+    }
+
+    /// Starts the real binary on a register that holds a key with every
+    /// scope ([`Server::token`]), so access control is on.
+    pub fn with_key(templates: &Path, args: &[&str]) -> Self {
+        let dir = Scratch::new();
+        let register = docket::register::Register::open(&dir.join("docket.db")).unwrap();
+        let token = make_key(&register, "test", &ALL_SCOPES, None);
+        drop(register);
+        Self::start_in(dir, Some(token), templates, args)
+    }
+
+    fn start_in(dir: Scratch, token: Option<String>, templates: &Path, args: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let addr = format!("127.0.0.1:{port}");
-        let dir = Scratch::new();
         let db = dir.join("docket.db");
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_docket"))
             .arg("--templates")
@@ -318,6 +334,7 @@ impl Server {
         let server = Self {
             url: format!("http://{addr}"),
             child,
+            token,
             _dir: dir,
         };
         for _ in 0..200 {
@@ -421,4 +438,77 @@ pub async fn post_for_pdfs_with(
         out.push(pdf);
     }
     out
+}
+
+/// The penalty notice sample for its own pupil and parents: `i` makes the
+/// UPN, the names and the reference distinct.
+pub fn notice_case(i: usize) -> serde_json::Value {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
+    let body = format!("8861{i:08}");
+    let sum: u32 = body
+        .bytes()
+        .zip(2u32..)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    let upn = format!("{}{body}", char::from(LETTERS[(sum % 23) as usize]));
+    let mut case = sample_of("penalty-notice", "kpas-1");
+    case["reference"] = json!(format!("LEGAL/{i:04}"));
+    case["pupil"]["upn"] = json!(upn);
+    let family = format!("Family{i:04}");
+    case["pupil"]["family_name"] = json!(family);
+    for p in case["parents"].as_array_mut().unwrap() {
+        p["family_name"] = json!(family);
+    }
+    for n in case["penalty"]["notices"].as_array_mut().unwrap() {
+        n["previous_notices"] = json!([]);
+    }
+    case
+}
+
+/// Every scope.
+pub const ALL_SCOPES: [docket::access::Scope; 9] = docket::access::Scope::ALL;
+
+/// Makes a key named `name` with `scopes` (for `schools`, if given) in
+/// `register`, and gives its token.
+pub fn make_key(
+    register: &docket::register::Register,
+    name: &str,
+    scopes: &[docket::access::Scope],
+    schools: Option<&[&str]>,
+) -> String {
+    let (_, token) = register
+        .create_key(
+            &docket::access::KeyRequest {
+                name: name.to_owned(),
+                scopes: scopes.to_vec(),
+                schools: schools.map(|s| s.iter().map(|&u| u.to_owned()).collect()),
+                expires_on: None,
+            },
+            "test",
+        )
+        .unwrap();
+    token
+}
+
+/// Sends `method path` with the bearer `token` (if any) and a JSON body
+/// (if any).
+pub async fn call(
+    router: &Router,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> Reply {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        request = request.header("authorization", format!("Bearer {t}"));
+    }
+    let body = match body {
+        Some(b) => {
+            request = request.header("content-type", "application/json");
+            Body::from(serde_json::to_vec(b).unwrap())
+        }
+        None => Body::empty(),
+    };
+    send(router.clone(), request.body(body).unwrap()).await
 }

@@ -512,7 +512,7 @@ async fn a_bundle_is_refused_by_each_rule() {
                 purpose: docket::Purpose::Issue,
                 drafts: false,
             },
-            docket::issue::Issuer::new("test"),
+            docket::issue::Issuer::new(&docket::access::Actor::cli("test")),
         )
         .unwrap();
         let mut case = sample.clone();
@@ -593,7 +593,7 @@ async fn a_bundle_is_refused_by_each_rule() {
                 .add_event(
                     &reference,
                     &event,
-                    "test",
+                    &docket::access::Actor::cli("test"),
                     chrono::Local::now().date_naive(),
                 )
                 .unwrap();
@@ -664,7 +664,7 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
             purpose: docket::Purpose::Issue,
             drafts: false,
         },
-        docket::issue::Issuer::new("test"),
+        docket::issue::Issuer::new(&docket::access::Actor::cli("test")),
     ) {
         Ok(copies) => copies[0].reference.clone(),
         Err(e) => {
@@ -720,7 +720,8 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
                     pdf: b"%PDF-1.7 test",
                     warnings: &[],
                     terms: Some(&terms),
-                    requested_by: "test",
+                    by: &docket::access::Actor::cli("test"),
+                    school_urn: None,
                     batch: None,
                 })
                 .unwrap();

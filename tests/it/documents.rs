@@ -541,7 +541,7 @@ fn a_request_chooses_its_version_and_validates_once() {
                     purpose: docket::Purpose::AsAsked { issue },
                     drafts: false,
                 },
-                docket::issue::Issuer::new("test"),
+                docket::issue::Issuer::new(&docket::access::Actor::cli("test")),
             )
             .unwrap();
             copies = match posted {

@@ -11,31 +11,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-/// The penalty notice sample for its own pupil and parents: `i` makes the
-/// UPN, the names and the reference distinct.
-fn notice_case(i: usize) -> Value {
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
-    let body = format!("8861{i:08}");
-    let sum: u32 = body
-        .bytes()
-        .zip(2u32..)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let upn = format!("{}{body}", char::from(LETTERS[(sum % 23) as usize]));
-    let mut case = sample_of("penalty-notice", "kpas-1");
-    case["reference"] = json!(format!("LEGAL/{i:04}"));
-    case["pupil"]["upn"] = json!(upn);
-    let family = format!("Family{i:04}");
-    case["pupil"]["family_name"] = json!(family);
-    for p in case["parents"].as_array_mut().unwrap() {
-        p["family_name"] = json!(family);
-    }
-    for n in case["penalty"]["notices"].as_array_mut().unwrap() {
-        n["previous_notices"] = json!([]);
-    }
-    case
-}
-
 fn options(register: &Arc<docket::register::Register>) -> docket::http::ServeOptions {
     docket::http::ServeOptions {
         register: Some(Arc::clone(register)),
@@ -157,12 +132,19 @@ async fn a_caller_is_never_told_not_done_about_a_stored_notice() {
         let upn = case["pupil"]["upn"].as_str().unwrap();
         assert_eq!(register.history(upn).unwrap().len(), 2);
     }
-    // Another caller's key of the same name is its own.
-    let mut request = axum::http::Request::post("/v1/documents/penalty-notice")
+    // Another caller's key of the same name is its own: callers are their
+    // API keys (`Docket-Requested-By` only says for whom), so another key.
+    let other = make_key(
+        &register,
+        "another caller",
+        &[docket::access::Scope::DocumentsIssue],
+        None,
+    );
+    let request = axum::http::Request::post("/v1/documents/penalty-notice")
         .header("content-type", "application/json")
         .header("idempotency-key", "key-0")
+        .header("authorization", format!("Bearer {other}"))
         .header("docket-requested-by", "another caller");
-    request = request.header("x-test", "1");
     let elsewhere = send(
         patient.clone(),
         request
@@ -249,10 +231,7 @@ async fn a_batch_under_a_draft_is_refused() {
     let (draft, _) = docket::maintain::new_draft(&root, "penalty-notice").unwrap();
     let router = docket::http::app(
         Arc::new(docket::Docket::load(&root).unwrap()),
-        &docket::http::ServeOptions {
-            maintainer_key: Some("maintainer-key".into()),
-            ..docket::http::ServeOptions::default()
-        },
+        &docket::http::ServeOptions::default(),
     )
     .unwrap();
     let case = notice_case(3);
@@ -637,23 +616,36 @@ async fn batches_are_bounded() {
 /// (429 beyond), and a batch's key belongs to its caller and its request.
 #[tokio::test]
 async fn batches_per_caller_and_their_keys() {
+    // Callers are their keys: two keys, two callers.
+    let register = Arc::new(docket::register::Register::in_memory().unwrap());
+    let courts = make_key(&register, "courts team", &ALL_SCOPES, None);
+    let school = make_key(&register, "a school", &ALL_SCOPES, None);
     let router = docket::http::app(
         docket(),
         &docket::http::ServeOptions {
             max_batches_per_caller: 1,
             workers: 1,
+            register: Some(Arc::clone(&register)),
             ..docket::http::ServeOptions::default()
         },
     )
     .unwrap();
+    let token = |by: &str| {
+        if by == "courts team" {
+            courts.clone()
+        } else {
+            school.clone()
+        }
+    };
     let post = |by: &'static str, key: &'static str, body: Value| {
         let router = router.clone();
+        let token = token(by);
         async move {
             send(
                 router,
                 axum::http::Request::post("/v1/batches")
                     .header("content-type", "application/json")
-                    .header("docket-requested-by", by)
+                    .header("authorization", format!("Bearer {token}"))
                     .header("idempotency-key", key)
                     .body(axum::body::Body::from(serde_json::to_vec(&body).unwrap()))
                     .unwrap(),
@@ -726,7 +718,8 @@ async fn a_full_register_is_visible_and_recovers() {
             &options,
             &mut std::iter::once(Ok(std::borrow::Cow::Borrowed(case.as_str()))),
             None,
-            "test",
+            &docket::access::Actor::cli("test"),
+            None,
         )
         .unwrap()
     {

@@ -279,51 +279,72 @@ fn gaps_and_overlaps_in_effective_periods_fail_check() {
     );
 }
 
-/// Drafts render only in development mode or with the maintainer key.
+/// Drafts render only in development mode or with a key that has the
+/// `templates:draft` scope.
 #[tokio::test]
 async fn drafts_are_for_maintainers_only() {
+    use docket::access::Scope;
     use docket::http::{ServeOptions, app};
     let root = copy_templates("gate");
     let (name, _) = docket::maintain::new_draft(&root, "family-meeting-invitation").unwrap();
     let docket = std::sync::Arc::new(docket::Docket::load(&root).unwrap());
     let sample = sample_of("family-meeting-invitation", "kpas-1");
     let path = format!("/v1/documents/family-meeting-invitation?version={name}");
-    let send = |options: ServeOptions, key: Option<&str>| {
-        let router = app(std::sync::Arc::clone(&docket), &options).unwrap();
-        let mut request =
-            axum::http::Request::post(&path).header("content-type", "application/json");
-        if let Some(k) = key {
-            request = request.header("authorization", format!("Bearer {k}"));
-        }
-        let request = request
-            .body(axum::body::Body::from(serde_json::to_vec(&sample).unwrap()))
-            .unwrap();
-        send(router, request)
-    };
-    let with_key = || ServeOptions {
-        maintainer_key: Some("s3cret".into()),
+    let register = std::sync::Arc::new(docket::register::Register::in_memory().unwrap());
+    let maintainer = make_key(
+        &register,
+        "maintainers",
+        &[Scope::DocumentsRender, Scope::TemplatesDraft],
+        None,
+    );
+    let case_tool = make_key(&register, "case tool", &[Scope::DocumentsRender], None);
+    let with_keys = ServeOptions {
+        register: Some(std::sync::Arc::clone(&register)),
         ..ServeOptions::default()
     };
-    assert_eq!(send(ServeOptions::default(), None).await.status, 403);
-    assert_eq!(send(with_key(), None).await.status, 403);
-    assert_eq!(send(with_key(), Some("wrong!")).await.status, 403);
-    assert_eq!(send(with_key(), Some("s3cret")).await.status, 200);
+    let send = |options: &ServeOptions, key: Option<&str>| {
+        let router = app(std::sync::Arc::clone(&docket), options).unwrap();
+        let key = key.map(str::to_owned);
+        let sample = sample.clone();
+        let path = path.clone();
+        async move { call(&router, "POST", &path, key.as_deref(), Some(&sample)).await }
+    };
+    // The open mode (no keys yet) renders published versions, not drafts.
+    assert_eq!(send(&ServeOptions::default(), None).await.status, 403);
+    // With keys: none is 401, a key without the scope 403, a wrong one 401.
+    assert_eq!(send(&with_keys, None).await.status, 401);
+    let refused = send(&with_keys, Some(&case_tool)).await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("templates:draft"),
+        "{}",
+        refused.json()
+    );
+    let wrong = format!("{}0", &maintainer[..maintainer.len() - 1]);
+    let wrong = if wrong == maintainer {
+        format!("{}1", &maintainer[..maintainer.len() - 1])
+    } else {
+        wrong
+    };
+    assert_eq!(send(&with_keys, Some(&wrong)).await.status, 401);
+    assert_eq!(send(&with_keys, Some(&maintainer)).await.status, 200);
     let dev = ServeOptions {
         dev: true,
         ..ServeOptions::default()
     };
-    assert_eq!(send(dev, None).await.status, 200);
-    // Published versions need no key.
-    let router = app(std::sync::Arc::clone(&docket), &ServeOptions::default()).unwrap();
-    assert_eq!(
-        post_raw(
-            router,
-            "/v1/documents/family-meeting-invitation?version=kpas-1",
-            "application/json",
-            serde_json::to_vec(&sample).unwrap()
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(send(&dev, None).await.status, 200);
+    // Published versions need only documents:render.
+    let router = app(std::sync::Arc::clone(&docket), &with_keys).unwrap();
+    let published = call(
+        &router,
+        "POST",
+        "/v1/documents/family-meeting-invitation?version=kpas-1",
+        Some(&case_tool),
+        Some(&sample),
+    )
+    .await;
+    assert_eq!(published.status, 200);
 }

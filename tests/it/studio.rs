@@ -261,11 +261,48 @@ async fn the_studio_previews_edits_problems_reloads_and_compares() {
     drop(server);
 }
 
-/// Without --dev or the key, the studio is off.
+/// Without --dev or a key with `templates:draft`, the studio's page holds
+/// nothing and its endpoints answer nothing; with keys in the register, a
+/// caller without one is 401.
 #[tokio::test]
 async fn the_studio_is_off_by_default() {
-    assert_eq!(get("/studio").await.status, 404);
+    let page = get("/studio").await;
+    assert_eq!(page.status, 200);
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     let reply = post_json("/v1/studio/preview/family-meeting-invitation", &json!({})).await;
     assert_eq!(reply.status, 403);
-    assert_eq!(get("/v1/studio/events").await.status, 403);
+    assert_eq!(get("/v1/studio/events").await.status, 404);
+    let register = std::sync::Arc::new(docket::register::Register::in_memory().unwrap());
+    let reader = make_key(
+        &register,
+        "reader",
+        &[docket::access::Scope::RegisterRead],
+        None,
+    );
+    let maintainer = make_key(
+        &register,
+        "maintainer",
+        &[docket::access::Scope::TemplatesDraft],
+        None,
+    );
+    let router = docket::http::app(
+        docket(),
+        &docket::http::ServeOptions {
+            register: Some(register),
+            ..docket::http::ServeOptions::default()
+        },
+    )
+    .unwrap();
+    let path = "/v1/studio/diff/family-meeting-invitation?from=kpas-1&to=kpas-1";
+    assert_eq!(call(&router, "GET", path, None, None).await.status, 401);
+    assert_eq!(
+        call(&router, "GET", path, Some(&reader), None).await.status,
+        403
+    );
+    let ok = call(&router, "GET", path, Some(&maintainer), None).await;
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
 }

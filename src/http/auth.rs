@@ -1,0 +1,291 @@
+//! Who is calling: the gate every routed request passes. It reads
+//! `Authorization: Bearer <key>`, looks the key up in the register (each
+//! request, so a revocation takes effect at once), compares its secret in
+//! constant time, applies the rate limits, and leaves the [`Caller`] in the
+//! request for handlers to ask for. A handler asks for the scope it needs
+//! with [`require`]; the gate itself refuses only a key that is given and
+//! not usable.
+//!
+//! With no key ever made and the service on a loopback address (and only
+//! then), callers without a key are [`Caller::Open`]: the README's first
+//! command keeps working on a developer's machine.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::error::ApiError;
+use super::state::AppState;
+use crate::access::{Caller, Scope, parse_token, secret_matches};
+use crate::register::Register;
+
+/// The access settings and state every request shares.
+#[derive(Debug)]
+pub(super) struct Access {
+    /// Whether callers without a key are served while no key exists
+    /// (loopback only: `run` decides).
+    open: bool,
+    /// Set once a key is seen: keys are never deleted, so it stays set.
+    keys_exist: AtomicBool,
+    requests: DefaultKeyedRateLimiter<String>,
+    lookups: DefaultKeyedRateLimiter<String>,
+    checks: AtomicU64,
+    clock: DefaultClock,
+}
+
+/// Requests a second per caller, by default (above what two cores render,
+/// so it holds back a runaway client, not a busy case tool).
+pub const DEFAULT_RATE_LIMIT: u32 = 1000;
+/// Lookups by reference or UPN a second per caller, by default.
+pub const DEFAULT_LOOKUP_RATE_LIMIT: u32 = 20;
+
+fn quota(per_second: u32) -> Quota {
+    // A second's worth may come at once; the rate refills it.
+    Quota::per_second(NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN))
+}
+
+impl Access {
+    /// Access with the open mode allowed or not, and the two rate limits
+    /// (requests and lookups a second per caller).
+    pub(super) fn new(open: bool, rate: u32, lookup_rate: u32) -> Self {
+        Self {
+            open,
+            keys_exist: AtomicBool::new(false),
+            requests: RateLimiter::keyed(quota(rate)),
+            lookups: RateLimiter::keyed(quota(lookup_rate)),
+            checks: AtomicU64::new(0),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// Whether no key exists, so the open mode applies (asked of the
+    /// register until a key is seen, so a key made with the CLI while the
+    /// service runs closes it at once).
+    fn open_now(&self, register: &Register) -> Result<bool, ApiError> {
+        if !self.open || self.keys_exist.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        if register.has_keys()? {
+            self.keys_exist.store(true, Ordering::Relaxed);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Takes one request from `who`'s allowance (and a lookup's, for a
+    /// lookup); the wait before the next if there is none left.
+    fn limit(&self, who: &str, lookup: bool) -> Result<(), ApiError> {
+        // Forget callers not seen lately, now and then, so the limiters'
+        // memory stays bounded whatever addresses call.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.requests.retain_recent();
+            self.lookups.retain_recent();
+        }
+        let key = who.to_owned();
+        let check = |limiter: &DefaultKeyedRateLimiter<String>| {
+            limiter.check_key(&key).map_err(|not_until| {
+                let wait = not_until.wait_time_from(self.clock.now());
+                ApiError::RateLimited(wait.max(Duration::from_secs(1)).as_secs())
+            })
+        };
+        check(&self.requests)?;
+        if lookup {
+            check(&self.lookups)?;
+        }
+        Ok(())
+    }
+}
+
+/// What the gate found out about a request, kept for the audit trail even
+/// when it was refused.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Tried {
+    /// The id of a key that was given, usable or not.
+    pub(super) key_id: Option<String>,
+    /// `Docket-Requested-By`, cleaned.
+    pub(super) on_behalf_of: Option<String>,
+}
+
+/// `Docket-Requested-By`: who inside the calling system asks, as plain
+/// text of at most 120 characters, or nothing.
+fn on_behalf_of(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get("docket-requested-by")?.to_str().ok()?.trim();
+    let clean: String = value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(120)
+        .collect();
+    (!clean.is_empty()).then_some(clean)
+}
+
+/// Whether a route is a lookup by reference or UPN, the requests an
+/// enumerator makes, which get the tighter limit.
+pub(super) fn is_lookup(method: &axum::http::Method, route: &str) -> bool {
+    method == axum::http::Method::GET
+        && matches!(
+            route,
+            "/v1/documents/{id}"
+                | "/v1/documents"
+                | "/v1/documents/{id}/status"
+                | "/v1/batches/{id}"
+                | "/v1/batches/{id}/{file}"
+        )
+}
+
+/// The gate (a route layer, so it knows the route). Identifies the caller,
+/// applies the rate limits and leaves the caller for the handlers.
+pub(super) async fn gate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let lookup = is_lookup(&parts.method, &route);
+    let mut tried = Tried {
+        key_id: None,
+        on_behalf_of: on_behalf_of(&parts.headers),
+    };
+    let peer = super::server::peer(&parts).map(|p| p.ip());
+    let caller = identify(&state, &parts.headers, &mut tried).await;
+    let limited = match &caller {
+        Ok(Some(c)) => state
+            .access
+            .limit(&format!("key {}", c.actor().identity()), lookup),
+        // Without a usable key, the caller's address is what is limited,
+        // at the lookups' rate: guessing keys is slow.
+        _ => state.access.limit(&address(peer), true),
+    };
+    // The response carries who it was for, for the audit trail outside.
+    let answer = |mut response: Response, caller: Option<Caller>| {
+        response.extensions_mut().insert(tried.clone());
+        if let Some(c) = caller {
+            response.extensions_mut().insert(c);
+        }
+        response
+    };
+    if let Err(e) = limited {
+        return answer(e.into_response(), caller.ok().flatten());
+    }
+    let caller = match caller {
+        Ok(c) => c,
+        Err(e) => return answer(e.into_response(), None),
+    };
+    if let Some(c) = &caller {
+        parts.extensions.insert(c.clone());
+    }
+    let response = next.run(Request::from_parts(parts, body)).await;
+    answer(response, caller)
+}
+
+fn address(peer: Option<IpAddr>) -> String {
+    peer.map_or_else(
+        || "address unknown".to_owned(),
+        |ip| format!("address {ip}"),
+    )
+}
+
+/// The caller a request's headers make: a usable key, the open mode, or
+/// nobody (`Ok(None)`); a key given but not usable is `Err` (401).
+async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+    tried: &mut Tried,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        let register = Arc::clone(&state.register);
+        let access = Arc::clone(&state.access);
+        let open = tokio::task::spawn_blocking(move || access.open_now(&register)).await??;
+        return Ok(open.then(|| Caller::Open {
+            on_behalf_of: tried.on_behalf_of.clone(),
+        }));
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized("send the key as `Authorization: Bearer <key>`", true)
+        })?;
+    let (id, secret) = parse_token(token)
+        .ok_or_else(|| ApiError::unauthorized("that is not a docket key", true))?;
+    tried.key_id = Some(id.to_owned());
+    let register = Arc::clone(&state.register);
+    let id = id.to_owned();
+    let key = tokio::task::spawn_blocking(move || register.key(&id)).await??;
+    // An unknown id and a wrong secret get the same answer.
+    let key = key
+        .filter(|k| secret_matches(secret, &k.secret_sha256))
+        .ok_or_else(|| ApiError::unauthorized("this key is not known", true))?;
+    key.usable(chrono::Local::now().date_naive())
+        .map_err(|why| ApiError::unauthorized(why, true))?;
+    Ok(Some(Caller::Key {
+        key: Box::new(key),
+        on_behalf_of: tried.on_behalf_of.clone(),
+    }))
+}
+
+/// The caller, for a handler that needs one: `401` without.
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        parts.extensions.get::<Caller>().cloned().ok_or_else(|| {
+            ApiError::unauthorized(
+                "this needs an API key: send it as `Authorization: Bearer <key>` (an administrator makes one with `docket keys create`)",
+                false,
+            )
+        })
+    }
+}
+
+/// The caller, if any, for a handler whose route is public.
+impl OptionalFromRequestParts<AppState> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts.extensions.get::<Caller>().cloned())
+    }
+}
+
+/// Refuses a caller without `scope`: `403` naming it.
+pub(super) fn require(caller: &Caller, scope: Scope) -> Result<(), ApiError> {
+    if caller.may(scope) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(match caller {
+            Caller::Open { .. } => format!(
+                "this needs the {scope} scope, which the open mode (no keys yet) never has: make a key with `docket keys create --scope {scope}`"
+            ),
+            Caller::Key { key, .. } => {
+                format!(
+                    "this needs the {scope} scope; key {} does not have it",
+                    key.id
+                )
+            }
+        }))
+    }
+}
+
+/// Whether a caller may see drafts and the studio: `--dev` on loopback, or
+/// a key with `templates:draft`.
+pub(super) fn maintainer(state: &AppState, caller: Option<&Caller>) -> bool {
+    state.dev || caller.is_some_and(|c| c.may(Scope::TemplatesDraft))
+}
