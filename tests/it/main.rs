@@ -6,12 +6,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod batch;
 mod cli;
 mod common;
 mod conformance;
 mod court;
 mod documents;
+mod hardening;
 mod http_api;
 mod injection;
 mod legal_state;
