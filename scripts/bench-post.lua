@@ -19,17 +19,42 @@ local kinds = {
     body = read("letter-templates/penalty-notice/kpas-1/sample.json"),
     ref = "KPAS/PN/2026/01873", name = '"Whitfield"' },
 }
-local counter = 0
+-- Counting from the clock, so a warm-up run and the run after it (each
+-- its own wrk process) never send the same pupil twice.
+local counter = (os.time() % 100000) * 1000
+-- A valid UPN of its own for each request: a penalty notice is refused for
+-- a pupil and parent who already have one for the same offence, so the
+-- same pupil every time would measure refusals, not letters.
+local letters = "ABCDEFGHJKLMNPQRTUVWXYZ"
+local function upn(n)
+  local body = string.format("8863%08d", n % 100000000)
+  local sum = 0
+  for i = 1, #body do
+    sum = sum + tonumber(body:sub(i, i)) * (i + 1)
+  end
+  local at = sum % 23 + 1
+  return letters:sub(at, at) .. body
+end
+-- With DOCKET_BENCH_KEY set, every request carries that API key (access
+-- control on, as in production); without, the server runs in the open mode.
+local key = os.getenv("DOCKET_BENCH_KEY")
 
 function request()
   counter = counter + 1
   local k = kinds[(counter % #kinds) + 1]
   local body = k.body:gsub(k.ref, "BENCH/" .. counter, 1):gsub(k.name, '"Name' .. counter .. '"', 1)
-  return wrk.format("POST", k.path, { ["Content-Type"] = "application/json" }, body)
+    :gsub("W886200012345", upn(counter), 1)
+  local headers = { ["Content-Type"] = "application/json" }
+  if key and key ~= "" then
+    headers["Authorization"] = "Bearer " .. key
+  end
+  return wrk.format("POST", k.path, headers, body)
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("HTTP_LETTERS_PER_S=%.0f\n", summary.requests / (summary.duration / 1e6)))
+  -- Letters are answers with a PDF: a refusal is not a letter.
+  local letters_done = summary.requests - summary.errors.status
+  io.write(string.format("HTTP_LETTERS_PER_S=%.0f\n", letters_done / (summary.duration / 1e6)))
   io.write(string.format("HTTP_NON_2XX=%d\n", summary.errors.status))
   io.write(string.format("HTTP_P50_MS=%.2f HTTP_P99_MS=%.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
