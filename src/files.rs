@@ -11,9 +11,25 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
     restrict(dir, 0o700)
 }
 
-/// Narrows an existing file to this user's reading and writing.
+/// Narrows an existing file to this user's reading and writing (left as
+/// it is if no one else may read it already: a read-only file stays so).
 pub fn private_file(path: &Path) -> io::Result<()> {
+    if !shared(path)? {
+        return Ok(());
+    }
     restrict(path, 0o600)
+}
+
+/// Whether anyone but the owner may read or write `path`.
+#[cfg(unix)]
+fn shared(path: &Path) -> io::Result<bool> {
+    use std::os::unix::fs::PermissionsExt;
+    Ok(std::fs::metadata(path)?.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn shared(_: &Path) -> io::Result<bool> {
+    Ok(false)
 }
 
 #[cfg(unix)]

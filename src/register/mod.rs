@@ -140,12 +140,18 @@ pub struct Register {
 
 /// Creates the register's file, empty and readable by this user only, if
 /// it does not exist yet.
+/// An existing file is left for SQLite to open (read-only, if it is: the
+/// health check then says so).
 fn create_private(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(false);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path).map(drop)
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
 /// The time now, as the register records it.
@@ -555,6 +561,29 @@ mod tests {
         );
         r.limit_size(1 << 30).unwrap_or_else(|e| panic!("{e}"));
         assert!(r.probe().is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_register_is_made_and_kept_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("register.db");
+        let mode = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.permissions().mode() & 0o777);
+        drop(Register::open(&path).unwrap_or_else(|e| panic!("{e}")));
+        assert_eq!(mode(&path), 0o600);
+        // A register others could read is narrowed when it is opened.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let r = Register::open(&path).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(mode(&path), 0o600);
+        for side in ["register.db-wal", "register.db-shm"] {
+            let p = dir.path().join(side);
+            if p.exists() {
+                assert_eq!(mode(&p), 0o600, "{side}");
+            }
+        }
+        drop(r);
     }
 
     #[test]
