@@ -95,11 +95,7 @@ pub fn check_steps(sections: &[String], figures: &Figures) -> Result<(), Problem
     if needs("intervention")
         && let Some(attendance) = &figures.attendance
     {
-        for r in steps::check_statutory_intervention(
-            attendance.band,
-            &attendance.absence_percent,
-            figures.level_three_step,
-        ) {
+        for r in steps::check_statutory_intervention(attendance, figures.level_three_step) {
             let at = match r {
                 steps::StepRefusal::NoLevelThreeStep => "/history",
                 _ => "/attendance",

@@ -237,10 +237,13 @@ pub struct AttendanceFigures {
     pub present_sessions: u32,
     /// Sessions missed, authorised and unauthorised.
     pub absent_sessions: u32,
-    /// Attendance as a percentage to one decimal place, e.g. `"86.4"`
-    /// (100 less the absence figure).
+    /// Attendance (present of possible sessions) as a percentage correctly
+    /// rounded to one decimal place, e.g. `"86.4"` (86.36…).
     pub attendance_percent: String,
-    /// Absence as a percentage to one decimal place, rounded down, e.g. `"13.6"`.
+    /// Absence (absent of possible sessions) as a percentage correctly
+    /// rounded to one decimal place, e.g. `"13.6"` (13.63…). The two may
+    /// add up to 99.9 or 100.1: each is the arithmetic of the counts beside
+    /// it, and bands are decided on exact fractions, never on these.
     pub absence_percent: String,
     /// School days missed (two sessions to a day), e.g. `"6.5"`.
     pub days_missed: String,
@@ -264,6 +267,16 @@ pub enum AttendanceError {
     },
 }
 
+/// `part` of `whole` as a percentage correctly rounded to one decimal place
+/// (halves up): 40 of 70 is `"57.1"`, 25 of 30 `"83.3"`, 1 of 16 `"6.3"`.
+/// `whole` is not zero.
+pub fn percent(part: u32, whole: u32) -> String {
+    let (part, whole) = (u64::from(part), u64::from(whole.max(1)));
+    // Tenths of a percent, rounded: ⌊(1000·part / whole) + ½⌋.
+    let tenths = (2000 * part + whole) / (2 * whole);
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
 /// Computes the figures a letter prints from session counts.
 pub fn attendance_figures(
     possible: u32,
@@ -281,18 +294,12 @@ pub fn attendance_figures(
         });
     }
     let present = possible - absent;
-    // Absence is rounded down, so a printed figure never reaches a band's
-    // threshold that the exact figure does not (9.96% prints as 9.9%, not
-    // 10.0%); attendance is its complement, so the two always add up to 100.
-    let absence_tenths = u64::from(absent) * 1000 / u64::from(possible);
-    let attendance_tenths = 1000 - absence_tenths;
-    let tenths = |t: u64| format!("{}.{}", t / 10, t % 10);
     Ok(AttendanceFigures {
         possible_sessions: possible,
         present_sessions: present,
         absent_sessions: absent,
-        attendance_percent: tenths(attendance_tenths),
-        absence_percent: tenths(absence_tenths),
+        attendance_percent: percent(present, possible),
+        absence_percent: percent(absent, possible),
         days_missed: if absent.is_multiple_of(2) {
             (absent / 2).to_string()
         } else {
@@ -484,13 +491,15 @@ mod tests {
         assert_eq!(AbsenceBand::classify(4, 100), AbsenceBand::None);
         assert_eq!(AbsenceBand::classify(5, 100), AbsenceBand::AtRisk);
         assert_eq!(AbsenceBand::classify(50, 100), AbsenceBand::Severe);
-        // 9.96% is not persistent absence, and is printed as 9.9%, not 10.0%.
+        // 9.96% is not persistent absence, though it prints, correctly
+        // rounded, as 10.0%: the band is decided on the exact fraction.
         assert_eq!(AbsenceBand::classify(249, 2500), AbsenceBand::AtRisk);
         let f = attendance_figures(2500, 249, 0).unwrap();
         assert_eq!(
             (f.absence_percent.as_str(), f.attendance_percent.as_str()),
-            ("9.9", "90.1")
+            ("10.0", "90.0")
         );
+        assert_eq!(f.band, AbsenceBand::AtRisk);
     }
 
     #[test]
@@ -502,12 +511,19 @@ mod tests {
         assert_eq!(f.days_missed, "9");
         assert_eq!(f.band, AbsenceBand::Persistent);
         assert_eq!(attendance_figures(8, 0, 1).unwrap().absence_percent, "12.5");
-        // 1 in 16 is 6.25% absence: 6.2% and 93.8%, which add up to 100.
+        // 1 in 16 is 6.25% absence and 93.75% attendance: each rounded on
+        // its own (halves up), so the two add up to 100.1.
         let f = attendance_figures(16, 1, 0).unwrap();
         assert_eq!(
             (f.absence_percent.as_str(), f.attendance_percent.as_str()),
-            ("6.2", "93.8")
+            ("6.3", "93.8")
         );
+        // The cases the legal adviser found printed wrong.
+        for (present, possible, printed) in [(40, 70, "57.1"), (25, 30, "83.3"), (131, 146, "89.7")]
+        {
+            let f = attendance_figures(possible, possible - present, 0).unwrap();
+            assert_eq!(f.attendance_percent, printed, "{present} of {possible}");
+        }
         assert_eq!(attendance_figures(2, 1, 0).unwrap().days_missed, "0.5");
         assert_eq!(
             attendance_figures(10, 6, 6),
@@ -566,5 +582,24 @@ mod tests {
     fn ages() {
         assert_eq!(age_on(d(2015, 5, 15), d(2026, 5, 14)), Some(10));
         assert_eq!(age_on(d(2015, 5, 15), d(2026, 5, 15)), Some(11));
+    }
+
+    #[test]
+    fn every_percentage_is_the_rounded_quotient_of_its_counts() {
+        for whole in 1..=400u32 {
+            for part in 0..=whole {
+                let printed: f64 = percent(part, whole).parse().unwrap();
+                let exact = f64::from(part) * 100.0 / f64::from(whole);
+                // Within half a tenth, and a half rounds up.
+                assert!(
+                    (printed - exact).abs() <= 0.05 + 1e-9,
+                    "{part}/{whole}: {printed} for {exact}"
+                );
+                let tenths_x2 = u64::from(part) * 2000 / u64::from(whole);
+                if u64::from(part) * 2000 % u64::from(whole) == 0 && tenths_x2 % 2 == 1 {
+                    assert!(printed > exact, "{part}/{whole}: a half rounds up");
+                }
+            }
+        }
     }
 }

@@ -100,10 +100,15 @@ pub fn improvement_period(
 pub enum StepRefusal {
     /// Statutory intervention is for persistent or severe absence.
     #[error(
-        "absence is {absence_percent}% of possible sessions; statutory attendance intervention is for persistent (10% or more) or severe (50% or more) absence"
+        "absence is {absent} of {possible} possible sessions ({absence_percent}%, below 10% exactly); statutory attendance intervention is for persistent (10% or more) or severe (50% or more) absence"
     )]
     NotPersistent {
-        /// The pupil's absence, as printed.
+        /// Sessions missed.
+        absent: u32,
+        /// Possible sessions.
+        possible: u32,
+        /// The pupil's absence, as printed (rounded: 9.96% prints as 10.0%,
+        /// which is why the counts are given too).
         absence_percent: String,
     },
     /// Support first: level 3 must have been tried.
@@ -139,14 +144,18 @@ impl StepRefusal {
 /// must be persistent or severe, and the history must show a level 3 step
 /// (an attendance or parenting contract, or a formal attendance meeting).
 pub fn check_statutory_intervention(
-    band: AbsenceBand,
-    absence_percent: &str,
+    attendance: &super::AttendanceFigures,
     has_level_three_step: bool,
 ) -> Vec<StepRefusal> {
     let mut refusals = Vec::new();
-    if !matches!(band, AbsenceBand::Persistent | AbsenceBand::Severe) {
+    if !matches!(
+        attendance.band,
+        AbsenceBand::Persistent | AbsenceBand::Severe
+    ) {
         refusals.push(StepRefusal::NotPersistent {
-            absence_percent: absence_percent.to_owned(),
+            absent: attendance.absent_sessions,
+            possible: attendance.possible_sessions,
+            absence_percent: attendance.absence_percent.clone(),
         });
     }
     if !has_level_three_step {
@@ -231,10 +240,18 @@ mod tests {
 
     #[test]
     fn statutory_intervention_needs_persistent_absence_and_level_three() {
-        assert!(check_statutory_intervention(AbsenceBand::Persistent, "12.0", true).is_empty());
-        let refusals = check_statutory_intervention(AbsenceBand::AtRisk, "7.5", false);
+        let figures = |absent| super::super::attendance_figures(2500, absent, 0).unwrap();
+        assert!(check_statutory_intervention(&figures(300), true).is_empty());
+        let refusals = check_statutory_intervention(&figures(187), false);
         let rules: Vec<_> = refusals.iter().map(StepRefusal::rule).collect();
         assert_eq!(rules, ["sai.persistent-absence", "sai.support-first"]);
+        // 249 of 2500 is 9.96%: printed 10.0%, and still not persistent;
+        // the refusal gives the counts so it does not read as a contradiction.
+        let just_under = check_statutory_intervention(&figures(249), true);
+        assert_eq!(
+            just_under[0].to_string(),
+            "absence is 249 of 2500 possible sessions (10.0%, below 10% exactly); statutory attendance intervention is for persistent (10% or more) or severe (50% or more) absence"
+        );
     }
 
     #[test]

@@ -113,3 +113,108 @@ async fn one_copy_per_recipient() {
     let missing = post_json("/v1/documents/absence-concern-letter?recipient=5", &sample).await;
     assert_eq!(missing.status, 422);
 }
+
+/// `part` of `whole` as a percentage to one decimal place, halves up,
+/// computed here and not by docket.
+fn rounded_percent(part: u32, whole: u32) -> String {
+    let tenths = (2000 * u64::from(part) + u64::from(whole)) / (2 * u64::from(whole));
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+/// Every percentage a sample prints to one decimal place is the correctly
+/// rounded quotient of the case's session counts (40 of 70 sessions is
+/// 57.1%, never 57.2%); and, except where a version is known to print a
+/// percentage without its counts, those counts are printed beside it (the
+/// possible sessions, and the sessions attended or missed).
+#[test]
+fn every_printed_percentage_is_the_arithmetic_of_its_counts() {
+    // Versions that print a percentage without the counts it comes from
+    // beside it (a reader cannot check it); issue 16's new versions add
+    // them. The list must stay exactly true.
+    const WITHOUT_COUNTS: &[&str] = &[
+        "home-visit-letter@kpas-1",
+        "pace-interview-offer@kpas-1",
+        // The witness statement: "25 sessions of unauthorised absence ...
+        // out of 70 possible sessions; Jamie attended 57.1%" (5 sessions
+        // of authorised absence are not in that sentence).
+        "prosecution-bundle@kpas-1",
+        "prosecution-bundle@pias-1",
+        "targeting-support-meeting-plan@kpas-1",
+        "targeting-support-meeting-plan@pias-1",
+    ];
+    let number = regex::Regex::new(r"\d+").unwrap();
+    let percentage = regex::Regex::new(r"(\d{1,3}\.\d)\s*%").unwrap();
+    let docket = docket();
+    let mut checked_any = 0;
+    let mut wrong = Vec::new();
+    let mut without_counts = std::collections::BTreeSet::new();
+    for (kind, version, sample) in samples() {
+        let at_name = format!("{kind}@{version}");
+        let request = proof(&kind, Some(&version), None, &sample);
+        let checked = check_any(&request).expect("sample checks");
+        let text = docket
+            .render(&checked, docket::Part::All, &docket::render::Text)
+            .expect("sample renders")
+            .output;
+        // The case's own counts.
+        let count = |field: &str| {
+            sample["attendance"][field]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+        };
+        let case_counts = match (
+            count("possible_sessions"),
+            count("authorised_absences"),
+            count("unauthorised_absences"),
+        ) {
+            (Some(p), Some(a), Some(u)) if p > 0 => Some((p, a + u)),
+            _ => None,
+        };
+        for m in percentage.captures_iter(&text) {
+            let printed = &m[1];
+            let at = m.get(0).unwrap();
+            checked_any += 1;
+            let from_case = case_counts.is_some_and(|(possible, absent)| {
+                rounded_percent(absent, possible) == printed
+                    || rounded_percent(possible - absent, possible) == printed
+            });
+            if !from_case {
+                wrong.push(format!(
+                    "{at_name}: {printed}% is not the arithmetic of the case's counts {case_counts:?}"
+                ));
+                continue;
+            }
+            // The counts beside it: the stretch of text around it.
+            let mut from = at.start().saturating_sub(400);
+            while !text.is_char_boundary(from) {
+                from -= 1;
+            }
+            let mut to = (at.end() + 400).min(text.len());
+            while !text.is_char_boundary(to) {
+                to += 1;
+            }
+            let counts: Vec<u32> = number
+                .find_iter(&text[from..to])
+                .filter_map(|n| n.as_str().parse().ok())
+                .collect();
+            // The possible sessions, and the sessions attended or missed.
+            let beside = case_counts.is_some_and(|(possible, absent)| {
+                counts.contains(&possible)
+                    && (counts.contains(&absent) || counts.contains(&(possible - absent)))
+            });
+            if !beside {
+                without_counts.insert(at_name.clone());
+            }
+        }
+    }
+    assert!(checked_any > 20, "only {checked_any} percentages found");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert_eq!(
+        without_counts
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        WITHOUT_COUNTS,
+        "versions printing a percentage without the counts beside it"
+    );
+}
