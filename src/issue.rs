@@ -152,7 +152,9 @@ pub fn post(
         }
         None => register,
     };
-    let mut checked = docket.check(request, records)?;
+    let mut checked = docket
+        .check(request, records)
+        .map_err(|e| withhold(e.into(), issuer.schools))?;
     school_allowed(&checked, issuer.schools)?;
     if checked.issuing() {
         Ok(Posted::Issued(issue_checked(
@@ -196,8 +198,48 @@ pub fn issue(
     request: &Request<'_>,
     issuer: Issuer<'_>,
 ) -> Result<Vec<IssuedCopy>, IssueError> {
-    let mut checked = docket.check(request, register)?;
+    let scoped;
+    let records: &dyn crate::evidence::Records = match issuer.schools {
+        Some(schools) => {
+            scoped = crate::register::Scoped { register, schools };
+            &scoped
+        }
+        None => register,
+    };
+    let mut checked = docket
+        .check(request, records)
+        .map_err(|e| withhold(e.into(), issuer.schools))?;
     issue_checked(docket, register, &mut checked, issuer)
+}
+
+/// The refusals by the limits on penalty notices (two in three years, one
+/// a year) name the earlier notices and their dates, which may be another
+/// school's: a school's key is told only that the limit applies.
+fn withhold(error: IssueError, schools: Option<&[String]>) -> IssueError {
+    let (Some(_), IssueError::Document(DocumentError::Invalid(Problems(problems)))) =
+        (schools, &error)
+    else {
+        return error;
+    };
+    const LIMITS: [&str; 2] = ["pn.max-two-in-three-years", "fpn.one-per-academic-year"];
+    if !problems
+        .iter()
+        .any(|p| p.rule.as_deref().is_some_and(|r| LIMITS.contains(&r)))
+    {
+        return error;
+    }
+    let problems = problems
+        .iter()
+        .map(|p| match p.rule.as_deref() {
+            Some(rule) if LIMITS.contains(&rule) => Problem::refusal(
+                p.pointer.clone(),
+                rule,
+                "the local authority's register holds earlier penalty notices to this parent for this child that this limit counts; the Courts Team can say which",
+            ),
+            _ => p.clone(),
+        })
+        .collect();
+    IssueError::Document(DocumentError::Invalid(Problems(problems)))
 }
 
 /// Issues a checked request: claims its idempotency key, reserves its
@@ -260,6 +302,16 @@ fn school_allowed(checked: &Checked, schools: Option<&[String]>) -> Result<(), I
     )])))
 }
 
+/// The refusal of a second notice for the same offence, to a school's key
+/// when the first is not its school's.
+fn duplicate_elsewhere() -> IssueError {
+    IssueError::Refused(Problems(vec![Problem::refusal(
+        "/penalty/offence_from",
+        "pn.duplicate-period",
+        "a penalty notice to this parent for this child already covers part of this offence period: one offence gets one notice; the Courts Team can say which",
+    )]))
+}
+
 /// The refusal of a second notice for the same offence.
 fn duplicate(reference: &str, issued_on: Option<chrono::NaiveDate>) -> IssueError {
     let when = issued_on.map_or_else(
@@ -314,7 +366,21 @@ fn issue_copies(
                 Err(RegisterError::Duplicate {
                     reference,
                     issued_on,
-                }) => return Err(duplicate(&reference, issued_on)),
+                }) => {
+                    // A school's key is not told another school's notice.
+                    let theirs = issuer.schools.is_none_or(|schools| {
+                        register.get(&reference).is_ok_and(|d| {
+                            d.school_urn
+                                .as_deref()
+                                .is_some_and(|u| schools.iter().any(|s| s == u))
+                        })
+                    });
+                    return Err(if theirs {
+                        duplicate(&reference, issued_on)
+                    } else {
+                        duplicate_elsewhere()
+                    });
+                }
                 Err(e) => return Err(e.into()),
             }
         } else {

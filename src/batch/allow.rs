@@ -81,13 +81,17 @@ impl Allow {
         let host = host.to_ascii_lowercase();
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         let literal = bare.parse::<IpAddr>().ok();
-        let port_ok = |p: &Option<u16>| p.is_none_or(|p| p == port);
+        // An entry without a port allows the web's own ports only, so a
+        // callback cannot be used to find which of a host's ports answer.
+        let port_ok = |p: &Option<u16>| p.map_or(port == 80 || port == 443, |p| p == port);
         self.entries.iter().find_map(|e| match e {
             Entry::Host(name, p) if *name == host && port_ok(p) => Some(Matched::Exactly),
             Entry::Ip(ip, p) if literal.map(canonical) == Some(canonical(*ip)) && port_ok(p) => {
                 Some(Matched::Exactly)
             }
-            Entry::Under(domain) if literal.is_none() && host.ends_with(&format!(".{domain}")) => {
+            Entry::Under(domain)
+                if literal.is_none() && host.ends_with(&format!(".{domain}")) && port_ok(&None) =>
+            {
                 Some(Matched::Wildcard)
             }
             _ => None,
@@ -194,12 +198,20 @@ fn special_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn special_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
+    // NAT64 (64:ff9b::/96) carries an IPv4 address in its last 32 bits.
+    let nat64 = segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
+    let [.., a, b, c, d] = ip.octets();
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00
         || (first & 0xffc0) == 0xfe80
+        // Site-local (deprecated) and 6to4, which reaches IPv4 addresses.
+        || (first & 0xffc0) == 0xfec0
+        || first == 0x2002
+        || (nat64 && special_v4(Ipv4Addr::new(a, b, c, d)))
         || ip.to_ipv4().is_some_and(special_v4)
 }
 
@@ -214,12 +226,22 @@ mod tests {
 
     #[test]
     fn only_listed_hosts_are_called_back() {
-        let a = allow(&["hooks.example:8443", "*.kent.example", "127.0.0.1"]);
+        let a = allow(&[
+            "hooks.example:8443",
+            "*.kent.example",
+            "127.0.0.1:9000",
+            "10.1.2.3",
+        ]);
         assert!(a.names("https://hooks.example:8443/x").is_ok());
         assert!(a.names("https://hooks.example/x").is_err());
         assert!(a.names("https://case.kent.example/x").is_ok());
         assert!(a.names("https://kent.example.evil.org/x").is_err());
         assert!(a.names("http://127.0.0.1:9000/x").is_ok());
+        assert!(a.names("https://case.kent.example:22/x").is_err());
+        // Without a port, only the web's own.
+        assert!(a.names("http://10.1.2.3/x").is_ok());
+        assert!(a.names("https://10.1.2.3/x").is_ok());
+        assert!(a.names("http://10.1.2.3:6379/x").is_err());
         assert!(Allow::default().names("https://hooks.example/").is_err());
         assert!(Allow::parse(&["bad host!".into()]).is_err());
     }
@@ -239,6 +261,9 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "2002:7f00:1::",
+            "fec0::1",
         ] {
             let parsed: IpAddr = ip.parse().unwrap_or_else(|e| panic!("{ip}: {e}"));
             assert!(special(parsed), "{ip}");
@@ -258,10 +283,10 @@ mod tests {
             assert!(a.check(url).is_err(), "{url}");
         }
         // Listed by address (in another spelling): allowed.
-        let listed = allow(&["::ffff:127.0.0.1"]);
+        let listed = allow(&["[::ffff:127.0.0.1]:9"]);
         assert!(listed.check("http://127.0.0.1:9/").is_ok());
         // A wildcard that resolves to loopback is refused.
         let wildcard = allow(&["*.localhost"]);
-        assert!(wildcard.check("http://a.localhost:9/").is_err());
+        assert!(wildcard.check("http://a.localhost/").is_err());
     }
 }

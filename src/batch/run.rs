@@ -13,6 +13,7 @@ use super::{BatchError, BatchOptions, Batches, callback};
 use crate::case::{Problem, Problems};
 use crate::document::{Docket, DocumentError, Purpose, Request};
 use crate::issue::{IssueError, IssuedCopy, Issuer, issue};
+use crate::register::NewAudit;
 use crate::register::{BatchRecord, BatchState, RecordState};
 
 /// How one case went, for the batch: issued, refused (recorded), or a
@@ -228,9 +229,15 @@ impl Batches {
                         if failure.lock().map(|f| f.is_some()).unwrap_or(true) {
                             break;
                         }
-                        let result = match case(index) {
-                            Ok(Ok(c)) => issue_case(index, &c, None),
-                            Ok(Err(unreadable)) => Err(unreadable),
+                        let (result, upn) = match case(index) {
+                            Ok(Ok(c)) => {
+                                let upn = c
+                                    .pointer("/pupil/upn")
+                                    .and_then(Value::as_str)
+                                    .map(str::to_owned);
+                                (issue_case(index, &c, None), upn)
+                            }
+                            Ok(Err(unreadable)) => (Err(unreadable), None),
                             Err(e) => {
                                 fail(e);
                                 break;
@@ -250,6 +257,27 @@ impl Batches {
                             Outcome::Refused(e) => self.refused(id, index, e),
                         };
                         if let Err(e) = self.register.add_batch_record(id, &record) {
+                            fail(e.into());
+                            break;
+                        }
+                        // Each issued reference in the audit trail, as the
+                        // batch's maker's, about its pupil.
+                        let rows: Vec<NewAudit> = record
+                            .references
+                            .iter()
+                            .map(|reference| NewAudit {
+                                key_id: row.by.key_id.clone(),
+                                actor: row.by.name.clone(),
+                                on_behalf_of: row.by.on_behalf_of.clone(),
+                                action: "issue".to_owned(),
+                                method: "batch".to_owned(),
+                                route: format!("/v1/batches/{id}"),
+                                target: Some(reference.clone()),
+                                pupil_upn: upn.clone(),
+                                outcome: 201,
+                            })
+                            .collect();
+                        if let Err(e) = self.register.audit(&rows) {
                             fail(e.into());
                             break;
                         }

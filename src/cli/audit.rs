@@ -118,6 +118,11 @@ pub(super) fn run(args: AuditArgs) -> Result<(), u8> {
     }
     if rows.is_empty() {
         eprintln!("no rows");
+    } else if rows.len() == args.limit.max(1) {
+        eprintln!(
+            "warning: {} rows shown, the most asked for (--limit): there may be more; ask from the last row's time with --from",
+            rows.len()
+        );
     }
     Ok(())
 }

@@ -183,21 +183,17 @@ fn exhibits(
             refusals.push(Problem::refusal(
                 at,
                 "bundle.exhibit-not-found",
-                format!(
-                    "no document with the reference {} was issued: an exhibit must be a document the parent was sent, from the register",
-                    x.reference
-                ),
+                not_this_pupils(&x.reference),
             ));
             continue;
         };
+        // Another pupil's document gets the same answer as one that does
+        // not exist: a bundle is no way to learn whose a reference is.
         if issued.pupil_upn != case.pupil.upn {
             refusals.push(Problem::refusal(
                 at,
-                "bundle.exhibit-other-pupil",
-                format!(
-                    "{} was issued about another pupil (UPN {})",
-                    x.reference, issued.pupil_upn
-                ),
+                "bundle.exhibit-not-found",
+                not_this_pupils(&x.reference),
             ));
             continue;
         }
@@ -485,6 +481,14 @@ fn warnings(
         );
     }
     warnings
+}
+
+/// The refusal of an exhibit that is not a document issued about this
+/// pupil, whether it exists or not.
+fn not_this_pupils(reference: &str) -> String {
+    format!(
+        "no document with the reference {reference} was issued about this pupil: an exhibit must be a document the parent was sent, from the register"
+    )
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The audit trail's HTTP side: which routes are recorded and as what, and
 //! the middleware that records them once each response is known, refused
-//! attempts (401, 403, 404, 429) included. A read of personal data whose
+//! attempts (401, 403, 404) included; answers over a rate limit (429) are
+//! not, so refusals cannot grow the trail faster than the limit. A read of personal data whose
 //! row cannot be written is not answered (`503`): nothing is seen
 //! unrecorded.
 
@@ -35,7 +36,7 @@ pub(super) struct AuditNote {
 enum Record {
     /// Every request.
     Always(&'static str),
-    /// Only refused ones (401, 403, 429), and whatever its handler notes.
+    /// Only refused ones (401, 403), and whatever its handler notes.
     Refused(&'static str),
 }
 
@@ -64,8 +65,13 @@ fn record(method: &Method, route: &str) -> Option<Record> {
     })
 }
 
+/// Whether a route is one the trail records (and so one that needs a key).
+pub(super) fn recorded(method: &Method, route: &str) -> bool {
+    record(method, route).is_some()
+}
+
 fn refused(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 401 | 403 | 429)
+    matches!(status.as_u16(), 401 | 403)
 }
 
 /// Whether a route's reads are of personal data: those are not answered
@@ -95,10 +101,16 @@ pub(super) async fn trail(
         .ok()
         .and_then(|p| p.iter().next().map(|(_, v)| v.to_owned()));
     let upn_query = (route == "/v1/documents")
-        .then(|| query_upn(request.uri().query()))
+        .then(|| query_upn(request.uri()))
         .flatten();
     let response = next.run(request).await;
     let status = response.status();
+    // Answers over a rate limit are not recorded: the refusals before the
+    // limit are, at most the limit's rate, so refusals cannot grow the
+    // trail without bound.
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        return response;
+    }
     let note = response.extensions().get::<AuditNote>().cloned();
     let action = match (how, &note) {
         (
@@ -169,16 +181,15 @@ pub(super) async fn trail(
     }
 }
 
-/// `pupil_upn` of a history's query string, if it has one.
-fn query_upn(query: Option<&str>) -> Option<String> {
-    query?
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| *k == "pupil_upn")
-        .map(|(_, v)| {
-            v.chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(13)
-                .collect()
-        })
+/// `pupil_upn` of a history's query string (decoded), if it has one.
+fn query_upn(uri: &axum::http::Uri) -> Option<String> {
+    let axum::extract::Query(q) =
+        axum::extract::Query::<std::collections::HashMap<String, String>>::try_from_uri(uri)
+            .ok()?;
+    q.get("pupil_upn").map(|v| {
+        v.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(13)
+            .collect()
+    })
 }

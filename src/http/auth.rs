@@ -131,7 +131,7 @@ fn on_behalf_of(headers: &HeaderMap) -> Option<String> {
 /// Whether a route is a lookup by reference or UPN, the requests an
 /// enumerator makes, which get the tighter limit.
 pub(super) fn is_lookup(method: &axum::http::Method, route: &str) -> bool {
-    method == axum::http::Method::GET
+    (method == axum::http::Method::GET
         && matches!(
             route,
             "/v1/documents/{id}"
@@ -139,7 +139,19 @@ pub(super) fn is_lookup(method: &axum::http::Method, route: &str) -> bool {
                 | "/v1/documents/{id}/status"
                 | "/v1/batches/{id}"
                 | "/v1/batches/{id}/{file}"
-        )
+        ))
+        // An event's 404 or 422 says whether a reference exists.
+        || (method == axum::http::Method::POST && route == "/v1/documents/{id}/events")
+}
+
+/// Whether a posted document reads the register (a court bundle, whose
+/// exhibits are references): its refusals say which references exist, so
+/// it is limited as a lookup.
+fn reads_register(state: &AppState, method: &axum::http::Method, path: &str) -> bool {
+    method == axum::http::Method::POST
+        && path
+            .strip_prefix("/v1/documents/")
+            .is_some_and(|kind| state.docket().templates().catalogue().uses_register(kind))
 }
 
 /// The gate (a route layer, so it knows the route). Identifies the caller,
@@ -151,20 +163,27 @@ pub(super) async fn gate(State(state): State<AppState>, request: Request, next: 
         .get::<axum::extract::MatchedPath>()
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
-    let lookup = is_lookup(&parts.method, &route);
+    let lookup = is_lookup(&parts.method, &route)
+        || (route == "/v1/documents/{id}"
+            && reads_register(&state, &parts.method, parts.uri.path()));
     let mut tried = Tried {
         key_id: None,
         on_behalf_of: on_behalf_of(&parts.headers),
     };
     let peer = super::server::peer(&parts).map(|p| p.ip());
     let caller = identify(&state, &parts.headers, &mut tried).await;
+    let guarded = parts.headers.contains_key(header::AUTHORIZATION)
+        || super::audit::recorded(&parts.method, &route);
     let limited = match &caller {
         Ok(Some(c)) => state
             .access
             .limit(&format!("key {}", c.actor().identity()), lookup),
-        // Without a usable key, the caller's address is what is limited,
-        // at the lookups' rate: guessing keys is slow.
-        _ => state.access.limit(&address(peer), true),
+        // Without a usable key, on a route that needs one (or with a key
+        // that does not work), the caller's address is what is limited, at
+        // the lookups' rate: guessing keys is slow. Public routes
+        // (`/healthz`, the catalogue) are not held back.
+        _ if guarded => state.access.limit(&address(peer), true),
+        _ => Ok(()),
     };
     // The response carries who it was for, for the audit trail outside.
     let answer = |mut response: Response, caller: Option<Caller>| {

@@ -82,6 +82,8 @@ async fn create(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     require(&caller, Scope::Batches)?;
+    // A batch issues every case: it needs what a single issue needs.
+    require(&caller, Scope::DocumentsIssue)?;
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -114,6 +116,7 @@ async fn create(
     let docket = state.docket();
     let batches = state.batches.clone();
     let drafts = state.maintainer(Some(&caller));
+    let caller_reads = caller.may(Scope::RegisterRead);
     // The key's request: what was sent and how.
     let request_sha256 = crate::digest::sha256(
         &[
@@ -136,6 +139,14 @@ async fn create(
                     "issue.as-of",
                     "a batch issues every case under the version in force on the case's own date; as_of chooses a version for a proof only",
                 )]));
+            }
+            if docket.templates().catalogue().uses_register(&options.kind)
+                && !caller_reads
+            {
+                return Err(ApiError::Forbidden(format!(
+                    "a batch of {} reads the register: it needs the register:read scope",
+                    options.kind
+                )));
             }
             let version = docket
                 .templates()
@@ -218,6 +229,11 @@ async fn create(
         spawn(&state, id.clone());
     }
     let mut response = (StatusCode::ACCEPTED, Json(json!({ "id": id }))).into_response();
+    // The trail's row names the batch.
+    response.extensions_mut().insert(super::audit::AuditNote {
+        references: vec![id.clone()],
+        ..super::audit::AuditNote::default()
+    });
     if let Ok(v) = HeaderValue::from_str(&format!("/v1/batches/{id}")) {
         response.headers_mut().insert(header::LOCATION, v);
     }

@@ -169,7 +169,9 @@ async fn audit(
     };
     let register = Arc::clone(&state.register);
     let rows = tokio::task::spawn_blocking(move || register.audit_rows(&query)).await??;
-    let mut response = Json(json!({ "rows": rows })).into_response();
+    // A full page may not be all: the next starts after its last row's time.
+    let truncated = rows.len() == limit;
+    let mut response = Json(json!({ "rows": rows, "truncated": truncated })).into_response();
     response.extensions_mut().insert(AuditNote {
         upn,
         ..AuditNote::default()

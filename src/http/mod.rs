@@ -340,11 +340,22 @@ pub async fn run(
     if !loopback && !has_keys {
         return Err(ServeError::NoKeys(addr));
     }
-    options.open = loopback && options.open;
-    if options.open && !has_keys {
-        tracing::warn!(
-            "no API keys exist: serving on loopback without access control (the open mode); create one with `docket keys create` and every caller will need a key"
-        );
+    // Behind a proxy (names or origins given) or over TLS, loopback is not
+    // the only way in: the open mode is for a developer's machine only.
+    let exposed = !options.names.hosts.is_empty()
+        || !options.names.origins.is_empty()
+        || options.tls.is_some();
+    options.open = loopback && options.open && !exposed;
+    if !has_keys {
+        if options.open {
+            tracing::warn!(
+                "no API keys exist: serving on loopback without access control (the open mode); create one with `docket keys create` and every caller will need a key"
+            );
+        } else {
+            tracing::warn!(
+                "no API keys exist and the open mode is off (--allowed-host, --allowed-origin or TLS given): every request that needs a key is refused until one is made with `docket keys create`"
+            );
+        }
     }
     let tls = match &options.tls {
         Some((cert, key)) => Some(server::tls_acceptor(cert, key)?),

@@ -23,6 +23,9 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+/// How long a stop waits for the requests in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// How connections are limited.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -167,7 +170,14 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Requests in flight get a while to finish; a client that never reads
+    // its answer does not hold the stop for ever.
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after {SHUTDOWN_GRACE:?}: closed");
+    }
     Ok(())
 }
 

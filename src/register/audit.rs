@@ -244,7 +244,15 @@ impl Register {
         let mut expected = 1;
         let mut n = 0;
         while let Some(r) = rows.next()? {
-            let (row, prev_hash) = read(r)?;
+            // A field of the wrong type (edited with another tool) is a
+            // broken row, named, not a failure to verify.
+            let Ok((row, prev_hash)) = read(r) else {
+                let seq = r.get::<_, i64>(0).unwrap_or(expected);
+                return Ok(AuditCheck::Broken {
+                    seq,
+                    why: "a field holds a value of the wrong type: it was edited".into(),
+                });
+            };
             if row.seq != expected {
                 return Ok(AuditCheck::Broken {
                     seq: expected,

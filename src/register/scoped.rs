@@ -2,8 +2,9 @@
 //! one of its schools' URNs. What is not theirs does not exist for them
 //! (`None`, not found, left out of histories), so nothing confirms that a
 //! reference or a pupil is known elsewhere. Earlier notices to a parent
-//! still count in full: the law's limit of two in three years is not
-//! a school's view, and only their number reaches a document.
+//! still count in full (the law's limit of two in three years is not a
+//! school's view); a refusal by that limit tells a school's key only that
+//! it applies (`issue::withhold`).
 
 use chrono::NaiveDate;
 

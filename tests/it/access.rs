@@ -30,6 +30,15 @@ fn rows(register: &Register) -> Vec<AuditRow> {
         .unwrap()
 }
 
+/// The rows requests made, without those a batch running in the
+/// background writes for the notices it issues (whenever it gets to them).
+fn request_rows(register: &Register) -> Vec<AuditRow> {
+    rows(register)
+        .into_iter()
+        .filter(|r| r.method != "batch")
+        .collect()
+}
+
 /// The id of a token's key (`dk_<id>_<secret>`).
 fn id_of(token: &str) -> String {
     docket::access::parse_token(token).unwrap().0.to_owned()
@@ -299,7 +308,7 @@ async fn every_route_answers_each_caller_as_its_key_allows_and_the_trail_records
                 Who::OtherSchool => (Some(school_b.as_str()), route.other, 1),
                 Who::Right => (Some(route.right.as_str()), route.ok, route.ok_rows),
             };
-            let before = rows(&register).len();
+            let before = request_rows(&register).len();
             let reply = call(
                 &router,
                 route.method,
@@ -332,7 +341,7 @@ async fn every_route_answers_each_caller_as_its_key_allows_and_the_trail_records
                 // Not a word about whether the record exists.
                 assert!(!String::from_utf8_lossy(&reply.body).contains(&upn), "{at}");
             }
-            let after = rows(&register);
+            let after = request_rows(&register);
             assert_eq!(
                 after.len() - before,
                 added,
@@ -384,7 +393,7 @@ async fn every_route_answers_each_caller_as_its_key_allows_and_the_trail_records
     assert_eq!(issued.requested_by, "Oakfield office");
     assert_eq!(issued.key_id, Some(id_of(&school_a)));
     assert_eq!(issued.school_urn.as_deref(), Some(SCHOOL_A));
-    let last = rows(&register).pop().unwrap();
+    let last = request_rows(&register).pop().unwrap();
     assert_eq!(last.actor, "IG officer");
     assert_eq!(
         last.on_behalf_of.as_deref(),
@@ -539,6 +548,105 @@ async fn a_school_key_issues_and_sees_only_its_own_schools() {
     )
     .await;
     assert_eq!(everyone.json()["documents"].as_array().unwrap().len(), 2);
+    // The same offence again, as school A: refused, without naming the
+    // other school's notice or its date.
+    let again = call(
+        &router,
+        "POST",
+        "/v1/documents/penalty-notice",
+        Some(&school),
+        Some(&at_a),
+    )
+    .await;
+    assert_eq!(
+        again.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    let error = &again.json()["errors"][0];
+    assert_eq!(error["rule"], "pn.duplicate-period");
+    let detail = error["detail"].as_str().unwrap();
+    assert!(
+        !detail.contains("PN2") && !detail.contains("20"),
+        "{detail}"
+    );
+    // The authority's key is told which notice it is.
+    let told = call(
+        &router,
+        "POST",
+        "/v1/documents/penalty-notice",
+        Some(&all),
+        Some(&at_a),
+    )
+    .await;
+    assert!(
+        told.json()["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("PN2")
+    );
+    // A key with `batches` alone cannot issue through a batch.
+    let batches_only = make_key(&register, "print room", &[Scope::Batches], None);
+    let refused = call(
+        &router,
+        "POST",
+        "/v1/batches",
+        Some(&batches_only),
+        Some(&json!({"kind": "penalty-notice", "cases": [case_of_a(606)]})),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.json()["detail"]
+            .as_str()
+            .unwrap()
+            .contains("documents:issue")
+    );
+    // A school's batch of its own case: the trail names the batch, and each
+    // notice it issued, about its pupil.
+    let own = case_of_a(605);
+    let own_upn = own["pupil"]["upn"].as_str().unwrap().to_owned();
+    let made = call(
+        &router,
+        "POST",
+        "/v1/batches",
+        Some(&school),
+        Some(&json!({"kind": "penalty-notice", "cases": [own]})),
+    )
+    .await;
+    assert_eq!(made.status, 202);
+    let batch = made.json()["id"].as_str().unwrap().to_owned();
+    for _ in 0..600 {
+        let s = call(
+            &router,
+            "GET",
+            &format!("/v1/batches/{batch}"),
+            Some(&school),
+            None,
+        )
+        .await;
+        if s.json()["status"] == "done" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let trail = rows(&register);
+    assert!(
+        trail
+            .iter()
+            .any(|r| r.action == "batch" && r.target.as_deref() == Some(batch.as_str()))
+    );
+    let issued: Vec<&AuditRow> = trail
+        .iter()
+        .filter(|r| r.method == "batch" && r.pupil_upn.as_deref() == Some(own_upn.as_str()))
+        .collect();
+    assert_eq!(issued.len(), 2, "{issued:#?}");
+    assert!(
+        issued
+            .iter()
+            .all(|r| r.action == "issue" && r.actor == "Oakfield office")
+    );
     // A batch made with the school's key refuses the other school's case.
     let made = call(
         &router,

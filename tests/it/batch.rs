@@ -512,7 +512,8 @@ async fn a_csv_batch_has_school_separators_and_calls_back() {
     let router = docket::http::app(
         docket(),
         &docket::http::ServeOptions {
-            callback_allow: docket::batch::callback::Allow::parse(&["127.0.0.1".into()]).unwrap(),
+            callback_allow: docket::batch::callback::Allow::parse(&[format!("127.0.0.1:{port}")])
+                .unwrap(),
             callback_retry: docket::batch::callback::Retry {
                 attempts: 3,
                 first_wait: Duration::from_millis(50),
@@ -720,8 +721,10 @@ async fn a_callback_cut_off_by_a_stop_is_resumed_at_start() {
             &docket::http::ServeOptions {
                 register: Some(Arc::new(docket::register::Register::open(&db).unwrap())),
                 batch_dir: Some(dir.join("batches")),
-                callback_allow: docket::batch::callback::Allow::parse(&["127.0.0.1".into()])
-                    .unwrap(),
+                callback_allow: docket::batch::callback::Allow::parse(&[format!(
+                    "127.0.0.1:{port}"
+                )])
+                .unwrap(),
                 callback_retry: docket::batch::callback::Retry {
                     attempts: 4,
                     first_wait: Duration::from_millis(50),

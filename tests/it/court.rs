@@ -520,10 +520,12 @@ async fn a_bundle_is_refused_by_each_rule() {
             .as_array_mut()
             .unwrap()
             .push(json!({"reference": copies[0].reference}));
+        // Another pupil's document is refused as one that does not exist:
+        // a bundle cannot tell whose a reference is.
         assert!(
             refused(&router, version, &case)
                 .await
-                .contains(&"bundle.exhibit-other-pupil".to_owned())
+                .contains(&"bundle.exhibit-not-found".to_owned())
         );
 
         // No record that an ESO was considered (s447).

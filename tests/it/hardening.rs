@@ -319,7 +319,12 @@ async fn callbacks_are_allow_listed_and_signed() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, hook).await });
     let register = Arc::new(Register::in_memory().unwrap());
-    let token = make_key(&register, "print room", &[Scope::Batches], None);
+    let token = make_key(
+        &register,
+        "print room",
+        &[Scope::Batches, Scope::DocumentsIssue],
+        None,
+    );
     let key = register
         .key(docket::access::parse_token(&token).unwrap().0)
         .unwrap()
@@ -366,7 +371,8 @@ async fn callbacks_are_allow_listed_and_signed() {
         assert_eq!(reply.json()["errors"][0]["pointer"], "/callback_url");
     }
     // Listed by address: delivered, signed with the key's secret.
-    let router = make(&["127.0.0.1"]);
+    let listed = format!("127.0.0.1:{port}");
+    let router = make(&[listed.as_str()]);
     let made = call(
         &router,
         "POST",
@@ -421,7 +427,8 @@ async fn callbacks_are_allow_listed_and_signed() {
         .local_addr()
         .unwrap()
         .port();
-    let router = make(&["127.0.0.1"]);
+    let listed = format!("127.0.0.1:{closed}");
+    let router = make(&[listed.as_str()]);
     let made = call(
         &router,
         "POST",
