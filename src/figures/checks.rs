@@ -6,6 +6,7 @@ use crate::rules::court::{self, AgePeriod, CourtRefusal};
 use crate::rules::{self, Edition, steps};
 
 use super::Figures;
+use crate::evidence::Warning;
 
 fn court_refusal(at: &str, r: &CourtRefusal) -> Problem {
     Problem::refusal(at, r.rule(), r.to_string())
@@ -131,4 +132,26 @@ pub fn check_court(case: &Case, edition: Edition) -> Result<(), Problems> {
     } else {
         Err(Problems(problems))
     }
+}
+
+/// The warning for a pupil who lives outside the authority's area (`area`,
+/// postcode areas, districts and sectors; empty: no area configured): the
+/// pupil's own address, else the first parent's.
+pub fn outside_area(case: &Case, authority: &str, area: &[String]) -> Option<Warning> {
+    let (pointer, postcode) = match &case.pupil.address {
+        Some(a) => ("/pupil/address/postcode", a.postcode.as_str()),
+        None => (
+            "/parents/0/address/postcode",
+            case.parents.first()?.address.postcode.as_str(),
+        ),
+    };
+    if rules::area::in_area(postcode, area) {
+        return None;
+    }
+    Some(Warning {
+        rule: "case.outside-area".into(),
+        detail: format!(
+            "{postcode} ({pointer}) is outside {authority}'s area: check that this authority is the one to write, and that the case is not another authority's"
+        ),
+    })
 }

@@ -15,7 +15,7 @@ pub mod bundle;
 mod checks;
 pub mod penalty;
 
-pub use checks::{check_court, check_steps, refusals};
+pub use checks::{check_court, check_steps, outside_area, refusals};
 pub use penalty::PenaltyFigures;
 
 use chrono::NaiveDate;

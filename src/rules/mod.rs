@@ -6,6 +6,7 @@
 //! date-aware; every figure a letter prints is computed here, never typed into
 //! a template.
 
+pub mod area;
 pub mod calendar;
 pub mod codes;
 pub mod court;

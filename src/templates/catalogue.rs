@@ -94,6 +94,22 @@ pub struct Catalogue {
     pub editions: Vec<EditionInfo>,
     /// Every kind in every edition it exists in.
     pub documents: Vec<Entry>,
+    /// The local authority whose framework this is.
+    #[serde(default)]
+    pub authority: Option<Authority>,
+}
+
+/// The local authority whose framework the catalogue holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Authority {
+    /// Its name, e.g. `Kent County Council`.
+    pub name: String,
+    /// Its area as postcode areas, districts and sectors (`CT`, `ME14`,
+    /// `DA1 1`): a case whose pupil lives outside it is rendered with a
+    /// warning (`case.outside-area`).
+    #[serde(default)]
+    pub area: Vec<String>,
 }
 
 impl Catalogue {

@@ -218,3 +218,34 @@ fn every_printed_percentage_is_the_arithmetic_of_its_counts() {
         "versions printing a percentage without the counts beside it"
     );
 }
+
+/// A pupil who lives outside the authority's area (a Medway family under
+/// Kent County Council) renders with the `case.outside-area` warning; the
+/// samples all live inside it.
+#[tokio::test]
+async fn a_pupil_outside_the_area_is_warned_about_and_the_samples_are_inside() {
+    let docket = docket();
+    for (kind, version, sample) in samples() {
+        let request = proof(&kind, Some(&version), None, &sample);
+        let checked = check_any(&request).expect("sample checks");
+        let rendered = docket
+            .render(&checked, docket::Part::All, &docket::render::Text)
+            .expect("sample renders");
+        assert!(
+            !rendered
+                .warnings
+                .iter()
+                .any(|w| w.rule == "case.outside-area"),
+            "{kind}@{version}: the sample lives outside the area"
+        );
+    }
+    let mut case = sample_of("family-meeting-invitation", "kpas-1");
+    for parent in case["parents"].as_array_mut().unwrap() {
+        parent["address"]["town"] = serde_json::json!("Gillingham");
+        parent["address"]["postcode"] = serde_json::json!("ME7 2LS");
+    }
+    let reply = post_json("/v1/documents/family-meeting-invitation", &case).await;
+    assert_eq!(reply.status, 200);
+    let warnings = reply.headers["docket-warnings"].to_str().unwrap();
+    assert!(warnings.contains("case.outside-area"), "{warnings}");
+}
