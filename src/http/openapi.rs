@@ -410,7 +410,7 @@ fn secure(doc: &mut Value) {
                 {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 10000}}
             ],
             "responses": {
-                "200": {"description": "The rows.", "content": {"application/json": {"schema": {"type": "object", "required": ["rows"]}}}},
+                "200": {"description": "The rows, oldest first; `truncated` when the page is full (ask again from its last row's time).", "content": {"application/json": {"schema": {"type": "object", "required": ["rows", "truncated"], "properties": {"rows": {"type": "array", "items": {"type": "object"}}, "truncated": {"type": "boolean"}}}}}},
                 "400": problem_response("The query string is malformed."),
                 "422": problem_response("`limit` is out of range.")
             }
