@@ -155,7 +155,7 @@ pub struct RandomError(String);
 fn random_hex(bytes: usize) -> Result<String, RandomError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| RandomError(e.to_string()))?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::digest::hex(&buf))
 }
 
 /// A random secret of 256 bits, as 64 hex digits.

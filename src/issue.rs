@@ -143,18 +143,7 @@ pub fn post(
             KeyState::InProgress => return Err(IssueError::KeyInProgress(key.key.to_owned())),
         }
     }
-    // A school's key sees only its schools' records.
-    let scoped;
-    let records: &dyn crate::evidence::Records = match issuer.schools {
-        Some(schools) => {
-            scoped = crate::register::Scoped { register, schools };
-            &scoped
-        }
-        None => register,
-    };
-    let mut checked = docket
-        .check(request, records)
-        .map_err(|e| withhold(e.into(), issuer.schools))?;
+    let mut checked = check(docket, register, request, issuer.schools)?;
     school_allowed(&checked, issuer.schools)?;
     if checked.issuing() {
         Ok(Posted::Issued(issue_checked(
@@ -198,18 +187,23 @@ pub fn issue(
     request: &Request<'_>,
     issuer: Issuer<'_>,
 ) -> Result<Vec<IssuedCopy>, IssueError> {
-    let scoped;
-    let records: &dyn crate::evidence::Records = match issuer.schools {
-        Some(schools) => {
-            scoped = crate::register::Scoped { register, schools };
-            &scoped
-        }
-        None => register,
-    };
-    let mut checked = docket
-        .check(request, records)
-        .map_err(|e| withhold(e.into(), issuer.schools))?;
+    let mut checked = check(docket, register, request, issuer.schools)?;
     issue_checked(docket, register, &mut checked, issuer)
+}
+
+/// Checks a request against the records its caller may see (a school's
+/// key only its schools'), with what a school may not be told withheld.
+fn check(
+    docket: &Docket,
+    register: &Register,
+    request: &Request<'_>,
+    schools: Option<&[String]>,
+) -> Result<Checked, IssueError> {
+    let checked = match schools {
+        Some(schools) => docket.check(request, &crate::register::Scoped { register, schools }),
+        None => docket.check(request, register),
+    };
+    checked.map_err(|e| withhold(e.into(), schools))
 }
 
 /// The refusals by the limits on penalty notices (two in three years, one

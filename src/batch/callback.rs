@@ -34,13 +34,10 @@ pub fn signature(secret: &str, t: i64, body: &str) -> String {
     mac.update(t.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("t={t},v1={hex}")
+    format!(
+        "t={t},v1={}",
+        crate::digest::hex(&mac.finalize().into_bytes())
+    )
 }
 
 /// The secret a batch's callbacks are signed with: its key's, or the

@@ -247,3 +247,33 @@ pub(super) fn recipients(
         None => Ok(vec![None]),
     }
 }
+
+/// What a request is rendered with a warning about: a pupil who lives
+/// outside the authority's area, and a proof under a version not in force
+/// on the document's date (made to see how it read then).
+pub(super) fn notes(
+    version: &Version,
+    case: &Case,
+    issuing: bool,
+    authority: Option<&crate::templates::catalogue::Authority>,
+) -> Vec<Warning> {
+    let mut notes = Vec::new();
+    if let Some(authority) = authority {
+        notes.extend(crate::figures::outside_area(
+            case,
+            &authority.name,
+            &authority.area,
+        ));
+    }
+    if !issuing && !version.meta.draft && !version.in_force_on(case.date) {
+        notes.push(Warning {
+            rule: "template.not-in-force".into(),
+            detail: format!(
+                "{} is not in force on the document's date ({}): this is a proof, and it is never issued",
+                version.id(),
+                case.date
+            ),
+        });
+    }
+    notes
+}

@@ -287,26 +287,12 @@ impl Docket {
             };
             copies.push(Copy { recipient, penalty });
         }
-        // A proof may be made under a version not in force on the
-        // document's date (to see how it read then): say so.
-        let mut notes = Vec::new();
-        if let Some(authority) = &self.templates().catalogue().authority {
-            notes.extend(figures::outside_area(
-                &case,
-                &authority.name,
-                &authority.area,
-            ));
-        }
-        if !issuing && !version.meta.draft && !version.in_force_on(case.date) {
-            notes.push(Warning {
-                rule: "template.not-in-force".into(),
-                detail: format!(
-                    "{} is not in force on the document's date ({}): this is a proof, and it is never issued",
-                    version.id(),
-                    case.date
-                ),
-            });
-        }
+        let notes = checked::notes(
+            &version,
+            &case,
+            issuing,
+            self.templates().catalogue().authority.as_ref(),
+        );
         Ok(Checked {
             version,
             case,

@@ -12,7 +12,6 @@ use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::auth::Tried;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::access::Caller;
@@ -29,6 +28,16 @@ pub(super) struct AuditNote {
     /// What it was, when the route alone does not say (`render` or
     /// `bundle` for a posted document that was not issued).
     pub(super) action: Option<&'static str>,
+}
+
+/// What the gate found out about a request, kept for the audit trail even
+/// when it was refused.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Tried {
+    /// The id of a key that was given, usable or not.
+    pub(super) key_id: Option<String>,
+    /// `Docket-Requested-By`, cleaned.
+    pub(super) on_behalf_of: Option<String>,
 }
 
 /// How a route is recorded.

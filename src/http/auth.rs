@@ -11,110 +11,18 @@
 //! command keeps working on a developer's machine.
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+use super::audit::Tried;
 use super::error::ApiError;
 use super::state::AppState;
 use crate::access::{Caller, Scope, parse_token, secret_matches};
-use crate::register::Register;
-
-/// The access settings and state every request shares.
-#[derive(Debug)]
-pub(super) struct Access {
-    /// Whether callers without a key are served while no key exists
-    /// (loopback only: `run` decides).
-    open: bool,
-    /// Set once a key is seen: keys are never deleted, so it stays set.
-    keys_exist: AtomicBool,
-    requests: DefaultKeyedRateLimiter<String>,
-    lookups: DefaultKeyedRateLimiter<String>,
-    checks: AtomicU64,
-    clock: DefaultClock,
-}
-
-/// Requests a second per caller, by default (above what two cores render,
-/// so it holds back a runaway client, not a busy case tool).
-pub const DEFAULT_RATE_LIMIT: u32 = 1000;
-/// Lookups by reference or UPN a second per caller, by default.
-pub const DEFAULT_LOOKUP_RATE_LIMIT: u32 = 20;
-
-fn quota(per_second: u32) -> Quota {
-    // A second's worth may come at once; the rate refills it.
-    Quota::per_second(NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN))
-}
-
-impl Access {
-    /// Access with the open mode allowed or not, and the two rate limits
-    /// (requests and lookups a second per caller).
-    pub(super) fn new(open: bool, rate: u32, lookup_rate: u32) -> Self {
-        Self {
-            open,
-            keys_exist: AtomicBool::new(false),
-            requests: RateLimiter::keyed(quota(rate)),
-            lookups: RateLimiter::keyed(quota(lookup_rate)),
-            checks: AtomicU64::new(0),
-            clock: DefaultClock::default(),
-        }
-    }
-
-    /// Whether no key exists, so the open mode applies (asked of the
-    /// register until a key is seen, so a key made with the CLI while the
-    /// service runs closes it at once).
-    fn open_now(&self, register: &Register) -> Result<bool, ApiError> {
-        if !self.open || self.keys_exist.load(Ordering::Relaxed) {
-            return Ok(false);
-        }
-        if register.has_keys()? {
-            self.keys_exist.store(true, Ordering::Relaxed);
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    /// Takes one request from `who`'s allowance (and a lookup's, for a
-    /// lookup); the wait before the next if there is none left.
-    fn limit(&self, who: &str, lookup: bool) -> Result<(), ApiError> {
-        // Forget callers not seen lately, now and then, so the limiters'
-        // memory stays bounded whatever addresses call.
-        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
-            self.requests.retain_recent();
-            self.lookups.retain_recent();
-        }
-        let key = who.to_owned();
-        let check = |limiter: &DefaultKeyedRateLimiter<String>| {
-            limiter.check_key(&key).map_err(|not_until| {
-                let wait = not_until.wait_time_from(self.clock.now());
-                ApiError::RateLimited(wait.max(Duration::from_secs(1)).as_secs())
-            })
-        };
-        check(&self.requests)?;
-        if lookup {
-            check(&self.lookups)?;
-        }
-        Ok(())
-    }
-}
-
-/// What the gate found out about a request, kept for the audit trail even
-/// when it was refused.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Tried {
-    /// The id of a key that was given, usable or not.
-    pub(super) key_id: Option<String>,
-    /// `Docket-Requested-By`, cleaned.
-    pub(super) on_behalf_of: Option<String>,
-}
 
 /// `Docket-Requested-By`: who inside the calling system asks, as plain
 /// text of at most 120 characters, or nothing.
@@ -301,10 +209,4 @@ pub(super) fn require(caller: &Caller, scope: Scope) -> Result<(), ApiError> {
             }
         }))
     }
-}
-
-/// Whether a caller may see drafts and the studio: `--dev` on loopback, or
-/// a key with `templates:draft`.
-pub(super) fn maintainer(state: &AppState, caller: Option<&Caller>) -> bool {
-    state.dev || caller.is_some_and(|c| c.may(Scope::TemplatesDraft))
 }

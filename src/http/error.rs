@@ -117,6 +117,12 @@ pub enum ApiError {
     },
 }
 
+/// The error a request body gives when its time is up (`guard`'s body
+/// deadline); read back as `408`.
+#[derive(Debug, thiserror::Error)]
+#[error("the request body took longer than {0:?} to arrive")]
+pub struct BodyTimedOut(pub std::time::Duration);
+
 /// The cause of a `500`, carried in the response's extensions to the
 /// logging middleware.
 #[derive(Debug, Clone)]
@@ -151,7 +157,7 @@ impl ApiError {
         }
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(s) = source {
-            if s.is::<super::guard::BodyTimedOut>() {
+            if s.is::<BodyTimedOut>() {
                 return Self::BodyTimedOut;
             }
             source = s.source();

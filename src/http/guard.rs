@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use http_body::Frame;
 
 use super::REQUEST_ID;
-use super::error::ApiError;
+use super::error::{ApiError, BodyTimedOut};
 
 /// The names the service answers to, and the origins whose pages may call
 /// it.
@@ -209,11 +209,6 @@ impl Deadline {
         }
     }
 }
-
-/// The error a body gives when its time is up.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body took longer than {0:?} to arrive")]
-pub struct BodyTimedOut(pub Duration);
 
 impl http_body::Body for Deadline {
     type Data = Bytes;

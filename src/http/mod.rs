@@ -27,12 +27,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use auth::{DEFAULT_LOOKUP_RATE_LIMIT, DEFAULT_RATE_LIMIT};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderName;
 pub use guard::Names;
 pub use server::Limits;
+pub use state::{DEFAULT_LOOKUP_RATE_LIMIT, DEFAULT_RATE_LIMIT};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -179,7 +179,7 @@ impl Service {
                 batch_body_limit: options.batch_body_limit.unwrap_or(options.body_limit),
                 health: Arc::default(),
                 dev: options.dev,
-                access: Arc::new(auth::Access::new(
+                access: Arc::new(state::Access::new(
                     options.open,
                     options.rate_limit,
                     options.lookup_rate_limit,

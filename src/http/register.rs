@@ -35,13 +35,10 @@ pub(super) fn router() -> Router<AppState> {
 /// A document the caller may not see is answered as one that does not
 /// exist (the trail still records whose it was).
 fn hidden(reference: &str, upn: &str) -> Response {
-    let mut response =
-        ApiError::NotFound(format!("no issued document has reference {reference}")).into_response();
-    response.extensions_mut().insert(AuditNote {
-        upn: Some(upn.to_owned()),
-        ..AuditNote::default()
-    });
-    response
+    about(
+        ApiError::NotFound(format!("no issued document has reference {reference}")).into_response(),
+        upn,
+    )
 }
 
 /// `response` with the pupil it was about, for the trail.
@@ -119,14 +116,11 @@ async fn list(
     // none of them is not known to it.
     history.retain(|d| caller.sees_school(d.school_urn.as_deref()));
     if history.is_empty() && caller.schools().is_some() {
-        let mut response =
+        return Ok(about(
             ApiError::NotFound("no documents about that pupil are known to this key".into())
-                .into_response();
-        response.extensions_mut().insert(AuditNote {
-            upn: Some(query.pupil_upn.clone()),
-            ..AuditNote::default()
-        });
-        return Ok(response);
+                .into_response(),
+            &query.pupil_upn,
+        ));
     }
     Ok(about(
         Json(json!({ "documents": history })).into_response(),

@@ -219,6 +219,15 @@ fn store_in(tx: &Connection, doc: &NewDocument<'_>) -> Result<(), RegisterError>
     }
 }
 
+/// The terms of a penalty notice as stored with it.
+fn parse_terms(reference: &str, text: &str) -> Result<crate::rules::penalty::Terms, RegisterError> {
+    serde_json::from_str(text).map_err(|e| {
+        RegisterError::Corrupt(format!(
+            "document {reference}: its terms are not readable: {e}"
+        ))
+    })
+}
+
 /// One issued document, on `conn`.
 pub(super) fn get_in(conn: &Connection, reference: &str) -> Result<Issued, RegisterError> {
     let sql = format!("SELECT {ISSUED_COLUMNS} FROM documents d WHERE d.reference = ?1");
@@ -239,8 +248,7 @@ pub(super) fn terms_in(
         .query_row(params![reference], |r| r.get(0))
         .optional()?
         .flatten();
-    text.map(|t| super::events::parse_terms(reference, &t))
-        .transpose()
+    text.map(|t| parse_terms(reference, &t)).transpose()
 }
 
 impl Register {

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::{Register, RegisterError, date, now};
 use crate::evidence::{Event, EventName};
 use crate::rules::events::{self, EventRefusal, Proposed, Standing, Subject, WithdrawalGround};
-use crate::rules::penalty::Terms;
 
 /// An event a caller records on an issued document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -221,15 +220,6 @@ impl Register {
     pub fn timeline(&self, reference: &str) -> Result<Vec<Event>, RegisterError> {
         timeline_in(&self.conn(), reference)
     }
-}
-
-/// The terms of a penalty notice as stored with it.
-pub(super) fn parse_terms(reference: &str, text: &str) -> Result<Terms, RegisterError> {
-    serde_json::from_str(text).map_err(|e| {
-        RegisterError::Corrupt(format!(
-            "document {reference}: its terms are not readable: {e}"
-        ))
-    })
 }
 
 /// A document's timeline, oldest first, on `conn`.
