@@ -355,7 +355,8 @@ fn issue_copies(
                 offence_from: penalty.offence_from,
                 offence_to: penalty.offence_to,
             };
-            match register.reserve_notice(issued_on, &claim) {
+            let series = Series::penalty_notices(checked.version().meta.edition);
+            match register.reserve_notice(series, issued_on, &claim) {
                 Ok(number) => number,
                 Err(RegisterError::Duplicate {
                     reference,

@@ -82,6 +82,7 @@ pub fn seed(
                 case: &d.case,
                 purpose: Purpose::Issue,
                 drafts: true,
+                translation: None,
             },
             Issuer::new(&crate::access::Actor::cli("sample")),
         )

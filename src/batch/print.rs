@@ -486,6 +486,7 @@ mod tests {
                     case: &case,
                     purpose: crate::Purpose::Proof,
                     drafts: false,
+                    translation: None,
                 },
                 &crate::evidence::NoRecords,
             )

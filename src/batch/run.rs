@@ -48,6 +48,7 @@ fn request_for<'a>(
         purpose: Purpose::Issue,
         // The batch's version was checked when it was made.
         drafts: true,
+        translation: None,
     }
 }
 

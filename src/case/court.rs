@@ -17,6 +17,17 @@ pub struct Court {
     pub name: String,
     /// Its address.
     pub address: Address,
+    /// The court's own case number (in a magistrates' court, the URN),
+    /// once it has given one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 40),
+        regex(pattern = r"^[A-Za-z0-9][A-Za-z0-9/._ -]*$")
+    )]
+    pub case_number: Option<String>,
+    /// The date of the hearing, once listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hearing_on: Option<NaiveDate>,
 }
 
 /// How the parent answered the offer of an interview under caution.
@@ -74,7 +85,7 @@ pub struct EsoConsidered {
 pub struct ExhibitRef {
     /// Its reference in the register, e.g. `DK26-000042X` or a notice number
     /// `PN26-000123K`.
-    #[schemars(regex(pattern = r"^[A-Z]{2}[0-9]{2}-[0-9]{6}[A-Z]$"))]
+    #[schemars(regex(pattern = r"^[A-Z]{2,3}[0-9]{2}-[0-9]{6}[A-Z]$"))]
     pub reference: String,
     /// What it is, e.g. `Letter inviting Mrs Whitfield to a formal attendance
     /// meeting`; by default the document's title.
@@ -99,6 +110,13 @@ pub struct ChronologyEntry {
     #[serde(default)]
     #[schemars(length(min = 1, max = 400))]
     pub outcome: Option<String>,
+    /// The document the step made or relies on, when there is one: a
+    /// register reference produced as an exhibit, or the reference an item
+    /// of unused material gives (a signed contract kept on paper, say).
+    /// A court bundle refuses a document step that is neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 60))]
+    pub reference: Option<String>,
 }
 
 /// An item of unused material (non-sensitive) for disclosure.
@@ -111,6 +129,12 @@ pub struct UnusedItem {
     /// Where it is kept.
     #[schemars(length(min = 1, max = 200))]
     pub location: String,
+    /// The reference of the document it is (a register reference, or the
+    /// one a chronology step gives), so the bundle can tell that every
+    /// document it relies on is exhibited or scheduled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 60))]
+    pub reference: Option<String>,
 }
 
 /// The prosecution of one parent for one child's absence: everything the
@@ -123,6 +147,10 @@ pub struct Prosecution {
     /// The defendant: an index into `parents`.
     #[schemars(range(max = 5))]
     pub defendant: usize,
+    /// The defendant's date of birth, for the cover (the court identifies
+    /// the defendant by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub defendant_date_of_birth: Option<NaiveDate>,
     /// The offence charged. The KPAS edition prosecutes under s444(1A) only.
     pub offence: Offence,
     /// First day of the offence period.

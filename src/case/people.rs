@@ -118,6 +118,12 @@ pub struct Parent {
     pub parental_responsibility: bool,
     /// Where letters to this person are posted.
     pub address: Address,
+    /// The language this person would rather read, when not English: a
+    /// two- or three-letter code (`pl`, `ro`, `ne`). Where the version has
+    /// a reviewed translation, the letter comes in it as well as in English.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z]{2,3}$"))]
+    pub language: Option<String>,
 }
 
 /// How a parent or carer is related to the child.

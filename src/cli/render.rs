@@ -30,6 +30,10 @@ pub struct RenderArgs {
     /// Render only the copy for this parent (index into `parents`).
     #[arg(long)]
     pub recipient: Option<usize>,
+    /// A proof in this translation (a language code such as `pl`), reviewed
+    /// or not, before the English letter.
+    #[arg(long)]
+    pub translation: Option<String>,
     /// Where to write the PDF.
     #[arg(long, short)]
     pub output: PathBuf,
@@ -103,6 +107,7 @@ pub(super) fn render(templates: &Path, args: &RenderArgs) -> Result<(), u8> {
         case: &case,
         purpose: Purpose::Proof,
         drafts: true,
+        translation: args.translation.as_deref(),
     };
     let register = LazyRegister {
         path: &args.db,

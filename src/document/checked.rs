@@ -44,6 +44,8 @@ pub struct Checked {
     /// Warnings about the document itself (a proof under a version not in
     /// force on its date).
     pub(super) notes: Vec<Warning>,
+    /// A proof in a translation its maintainer named, reviewed or not.
+    pub(super) translation: Option<String>,
 }
 
 impl Checked {
@@ -72,6 +74,20 @@ impl Checked {
     /// Whether each copy takes a notice number from the register.
     pub fn numbered(&self) -> bool {
         self.version.entry.recipients == Recipients::NoticedParents
+    }
+
+    /// The language copy `k` comes in besides English: the translation a
+    /// proof names, or the recipient's language where the version has a
+    /// reviewed translation into it. Never an unreviewed one when issuing.
+    pub fn translation(&self, k: usize) -> Option<&str> {
+        if let Some(named) = &self.translation {
+            return Some(named);
+        }
+        let parent = self.copies.get(k)?.recipient?;
+        let language = self.case.parents.get(parent)?.language.as_deref()?;
+        self.version
+            .reviewed_translation(language)
+            .map(|_| language)
     }
 
     /// The document's date: its date of issue.
@@ -264,6 +280,19 @@ pub(super) fn notes(
             &authority.name,
             &authority.area,
         ));
+    }
+    for (k, parent) in case.parents.iter().enumerate() {
+        if let Some(language) = parent.language.as_deref()
+            && version.reviewed_translation(language).is_none()
+        {
+            notes.push(Warning {
+                rule: "translation.none-reviewed".into(),
+                detail: format!(
+                    "parent {k} would rather read `{language}`, and {} has no reviewed translation into it: the letter is in English, with the line on other languages",
+                    version.id()
+                ),
+            });
+        }
     }
     if !issuing && !version.meta.draft && !version.in_force_on(case.date) {
         notes.push(Warning {

@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::case::{self, Case};
 use crate::figures::Figures;
 use crate::rules;
+use crate::templates::catalogue::PackItem;
 use crate::templates::{Recipients, Sender};
 
 /// The context of one copy.
@@ -22,6 +23,10 @@ pub(super) struct Context<'a> {
     pub(super) recipient_index: Option<usize>,
     pub(super) figures: &'a Figures,
     pub(super) document: DocumentFacts<'a>,
+    /// The letter pack of the authority, for the document's sender: other
+    /// languages and formats, textphone, privacy, complaints, independent
+    /// help (from the catalogue).
+    pub(super) pack: Vec<PackItem>,
 }
 
 /// Facts about the document, from its version and the catalogue.
@@ -34,6 +39,10 @@ pub(super) struct DocumentFacts<'a> {
     pub(super) edition: rules::Edition,
     pub(super) sender: Sender,
     pub(super) recipients: Recipients,
+    /// The security marking on every page (`OFFICIAL-SENSITIVE`), if any.
+    pub(super) marking: Option<&'a str>,
+    /// The language of this rendering, when it is a translation.
+    pub(super) language: Option<&'a str>,
 }
 
 /// The JSON Schema of what a template sees (the case, `recipient`,

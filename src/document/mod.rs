@@ -58,6 +58,9 @@ pub enum DocumentError {
     /// A draft version, asked for by someone who may not use drafts.
     #[error("{0} is a draft")]
     Draft(String),
+    /// A proof asked for in a translation the version does not have.
+    #[error("{0} has no translation into `{1}`")]
+    NoTranslation(String, String),
     /// The case could not be written as JSON (for its hash).
     #[error("the case could not be written as JSON: {0}")]
     Serialize(#[source] serde_json::Error),
@@ -96,6 +99,9 @@ pub struct Request<'a> {
     pub purpose: Purpose,
     /// Whether a draft version may be used (a maintainer's request).
     pub drafts: bool,
+    /// A proof in this translation, reviewed or not (a maintainer's
+    /// request); never allowed when issuing.
+    pub translation: Option<&'a str>,
 }
 
 /// Which copies of a checked request to render.
@@ -211,6 +217,27 @@ impl Docket {
         if version.meta.draft && !request.drafts {
             return Err(DocumentError::Draft(version.id()));
         }
+        let translation = match request.translation {
+            None => None,
+            Some(_) if issuing => {
+                return Err(Problems(vec![Problem::refusal(
+                    "",
+                    "issue.translation",
+                    "a named translation is for proofs: an issued letter comes in a reviewed translation to each parent whose language it is, with the English letter",
+                )])
+                .into());
+            }
+            Some(code) => match version.meta.translations.get(code) {
+                Some(t) if !t.reviewed && !request.drafts => {
+                    return Err(DocumentError::Draft(format!(
+                        "the `{code}` translation of {}",
+                        version.id()
+                    )));
+                }
+                Some(t) => Some((code.to_owned(), t.reviewed)),
+                None => return Err(DocumentError::NoTranslation(version.id(), code.to_owned())),
+            },
+        };
         let entry = Arc::clone(&version.entry);
         let edition = version.meta.edition;
         let noticed = entry.recipients == Recipients::NoticedParents;
@@ -287,12 +314,21 @@ impl Docket {
             };
             copies.push(Copy { recipient, penalty });
         }
-        let notes = checked::notes(
+        let mut notes = checked::notes(
             &version,
             &case,
             issuing,
             self.templates().catalogue().authority.as_ref(),
         );
+        if let Some((code, false)) = &translation {
+            notes.push(Warning {
+                rule: "translation.unreviewed".into(),
+                detail: format!(
+                    "the `{code}` translation of {} has not been reviewed: this proof shows it, and it is never sent",
+                    version.id()
+                ),
+            });
+        }
         Ok(Checked {
             version,
             case,
@@ -302,6 +338,7 @@ impl Docket {
             issuing,
             only: request.recipient,
             notes,
+            translation: translation.map(|(code, _)| code),
         })
     }
 
@@ -344,6 +381,7 @@ impl Docket {
                 // Each copy is its own mail piece: start it on a fresh sheet.
                 markup.push_str("\n#pagebreak(to: \"odd\")\n");
             }
+            let translation = checked.translation(k);
             let context = Context {
                 case: &checked.case,
                 recipient: copy.recipient.and_then(|i| checked.case.parents.get(i)),
@@ -357,10 +395,36 @@ impl Docket {
                     edition: version.meta.edition,
                     sender: entry.sender,
                     recipients: entry.recipients,
+                    marking: entry.marking.as_deref(),
+                    language: translation,
+                },
+                // The letter pack is for parents: a team or an agency
+                // has its own routes.
+                pack: match (&self.templates.catalogue().authority, entry.recipients) {
+                    (Some(a), Recipients::Parents | Recipients::NoticedParents) => {
+                        a.pack_for(entry.sender)
+                    }
+                    _ => Vec::new(),
                 },
             };
             let value = minijinja::Value::from(minijinja::value::Serde(&context));
-            markup.push_str(&self.templates.fill(version, &value)?);
+            if let Some(language) = translation {
+                // The translation first, then the English letter, which
+                // stays the authoritative text: one mail piece.
+                markup.push_str(&self.templates.fill_translation(version, language, &value)?);
+                markup.push_str("\n#pagebreak(to: \"odd\")\n");
+                let english = Context {
+                    document: DocumentFacts {
+                        language: None,
+                        ..context.document
+                    },
+                    ..context
+                };
+                let value = minijinja::Value::from(minijinja::value::Serde(&english));
+                markup.push_str(&self.templates.fill(version, &value)?);
+            } else {
+                markup.push_str(&self.templates.fill(version, &value)?);
+            }
         }
         Ok(markup)
     }

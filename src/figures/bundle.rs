@@ -145,11 +145,12 @@ pub fn gather(
             ),
         ));
     }
+    refusals.extend(unproduced(p, &chronology, &exhibits));
     if !refusals.is_empty() {
         return Err(GatherError::Refused(refusals));
     }
     let warnings = warnings(case, p, edition, &history, &exhibits);
-    let attached = serde_json::to_vec_pretty(posted)
+    let attached = serde_json::to_vec_pretty(&served(posted, p.defendant))
         .map_err(|e| RecordsError::Corrupt(format!("the case to attach: {e}")))?;
     files.push((CASE_FILE.to_owned(), attached));
     Ok(Evidence {
@@ -162,6 +163,69 @@ pub fn gather(
         },
         files,
     })
+}
+
+/// The case's sections a bundle relies on; every other section (a
+/// referral to children's social care, a plan, a meeting) stays out of
+/// what is served on the defence.
+const SERVED_SECTIONS: &[&str] = &[
+    "reference",
+    "date",
+    "school",
+    "pupil",
+    "parents",
+    "attendance",
+    "officer",
+    "authority",
+    "prosecution",
+    "history",
+];
+
+/// What a parent other than the defendant keeps in the served case: who
+/// they are to the child (the certificate of attendance names them), not
+/// where they live or how to reach them.
+const OTHER_PARENT_FIELDS: &[&str] = &[
+    "title",
+    "given_names",
+    "family_name",
+    "relationship",
+    "parental_responsibility",
+];
+
+/// The case as it is attached to the bundle, and so served on the defence
+/// with it: only what the prosecution relies on about the defendant and
+/// the child (data minimisation, UK GDPR art. 5(1)(c)).
+pub fn served(posted: &Value, defendant: usize) -> Value {
+    let Some(object) = posted.as_object() else {
+        return posted.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for (key, value) in object {
+        if !SERVED_SECTIONS.contains(&key.as_str()) {
+            continue;
+        }
+        let value = match (key.as_str(), value) {
+            ("parents", Value::Array(parents)) => Value::Array(
+                parents
+                    .iter()
+                    .enumerate()
+                    .map(|(i, parent)| match parent.as_object() {
+                        Some(fields) if i != defendant => Value::Object(
+                            fields
+                                .iter()
+                                .filter(|(k, _)| OTHER_PARENT_FIELDS.contains(&k.as_str()))
+                                .map(|(k, v)| (k.clone(), v.clone()))
+                                .collect(),
+                        ),
+                        _ => parent.clone(),
+                    })
+                    .collect(),
+            ),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), value);
+    }
+    Value::Object(out)
 }
 
 /// The exhibits the case cites, from the register, with their files; a
@@ -303,8 +367,8 @@ fn chronology(
             date: e.date,
             event: format!("{}: {}", step_words(e.kind, edition), e.summary),
             outcome: e.outcome.clone(),
-            reference: None,
-            exhibit: None,
+            reference: e.reference.clone(),
+            exhibit: e.reference.as_deref().and_then(label_of),
         })
         .collect();
     let mut settled = Vec::new();
@@ -393,6 +457,66 @@ fn chronology(
     }
     chronology.sort_by_key(|row| row.date);
     Ok((chronology, settled))
+}
+
+/// Steps that are documents: a bundle that relies on one must produce it.
+const DOCUMENT_STEPS: &[StepKind] = &[
+    StepKind::Letter,
+    StepKind::Contract,
+    StepKind::NoticeToImprove,
+    StepKind::PenaltyNotice,
+    StepKind::SupportPlan,
+    StepKind::Referral,
+];
+
+/// Every document the chronology (and so the witness statement) relies on
+/// must be an exhibit or in the schedule of unused material: a document
+/// step without a reference, or a reference that is neither, is refused
+/// (`bundle.relied-on-not-produced`).
+fn unproduced(p: &Prosecution, chronology: &[ChronologyRow], exhibits: &[Exhibit]) -> Vec<Problem> {
+    let scheduled = |r: &str| {
+        p.unused_material
+            .iter()
+            .any(|u| u.reference.as_deref() == Some(r))
+    };
+    let produced = |r: &str| label_of(exhibits, r).is_some() || scheduled(r);
+    let mut refusals = Vec::new();
+    for (i, step) in p.chronology.iter().enumerate() {
+        if DOCUMENT_STEPS.contains(&step.kind) && step.reference.is_none() {
+            refusals.push(Problem::refusal(
+                format!("/prosecution/chronology/{i}/reference"),
+                "bundle.relied-on-not-produced",
+                "this step is a document the bundle relies on: give its reference, and produce it as an exhibit or list it (with that reference) in the schedule of unused material",
+            ));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for row in chronology {
+        let Some(reference) = row.reference.as_deref() else {
+            continue;
+        };
+        if produced(reference) || !seen.insert(reference) {
+            continue;
+        }
+        let at = p
+            .chronology
+            .iter()
+            .position(|e| e.reference.as_deref() == Some(reference))
+            .map_or_else(
+                || "/prosecution/unused_material".to_owned(),
+                |i| format!("/prosecution/chronology/{i}/reference"),
+            );
+        refusals.push(Problem::refusal(
+            at,
+            "bundle.relied-on-not-produced",
+            format!(
+                "the chronology relies on {reference} ({}, {}), which is neither an exhibit nor in the schedule of unused material: exhibit it, or list it there with `reference` {reference}",
+                row.event,
+                row.date.format("%-d %B %Y")
+            ),
+        ));
+    }
+    refusals
 }
 
 /// The label of the exhibit of a reference, if it was produced.
@@ -494,6 +618,30 @@ fn not_this_pupils(reference: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_served_case_holds_only_what_the_prosecution_relies_on() {
+        let posted = serde_json::json!({
+            "reference": "R1", "date": "2026-11-23",
+            "pupil": {"given_names": "Ava"},
+            "parents": [
+                {"given_names": "Jo", "family_name": "Day", "relationship": "mother",
+                 "parental_responsibility": true, "address": {"lines": ["1 High St"]}, "language": "pl"},
+                {"given_names": "Sam", "family_name": "Day", "relationship": "father",
+                 "parental_responsibility": true, "address": {"lines": ["9 Low Rd"]}}
+            ],
+            "referral": {"agency": "Front Door"},
+            "prosecution": {"defendant": 1}
+        });
+        let served = served(&posted, 1);
+        assert!(served.get("referral").is_none(), "{served}");
+        assert_eq!(served["parents"][1], posted["parents"][1]);
+        assert_eq!(
+            served["parents"][0],
+            serde_json::json!({"given_names": "Jo", "family_name": "Day", "relationship": "mother", "parental_responsibility": true})
+        );
+        assert_eq!(served["prosecution"], posted["prosecution"]);
+    }
 
     #[test]
     fn kinds_read_as_words() {

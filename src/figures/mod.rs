@@ -61,6 +61,19 @@ pub struct Figures {
     /// For a prosecution bundle: what the register adds (exhibits,
     /// chronology, warnings).
     pub bundle: Option<BundleFigures>,
+    /// The day a letter posted on the document's date is expected to
+    /// arrive (the deemed day of receipt by post).
+    pub arrives_on: Option<NaiveDate>,
+    /// For an invitation (a meeting, an Attendance Improvement Meeting, an
+    /// interview): the day to say whether the family can come.
+    pub invitation: Option<InvitationFigures>,
+}
+
+/// What an invitation asks of the family.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct InvitationFigures {
+    /// The last day to say whether they can come, or to ask for another time.
+    pub reply_by: NaiveDate,
 }
 
 /// The offence charged and the register for its period.
@@ -214,5 +227,13 @@ pub fn compute(case: &Case, edition: rules::Edition) -> Figures {
             }
         }),
         bundle: None,
+        arrives_on: steps::arrives_on(case.date),
+        invitation: case
+            .meeting
+            .as_ref()
+            .map(|m| m.date)
+            .or(case.interview.as_ref().map(|i| i.date))
+            .and_then(|event| steps::invitation_reply_by(case.date, event))
+            .map(|reply_by| InvitationFigures { reply_by }),
     }
 }

@@ -13,7 +13,8 @@ use crate::rules::{self, penalty};
 pub struct PenaltyFigures {
     /// Which parent (index into `parents`).
     pub parent: usize,
-    /// The notice's number: the case's, or the one the register reserved.
+    /// The notice's number: the one the register reserved, or on a proof
+    /// [`PROOF_NUMBER`], never a number the register does not hold.
     pub notice_number: Option<String>,
     /// The amounts and dates.
     #[serde(flatten)]
@@ -22,14 +23,30 @@ pub struct PenaltyFigures {
     pub window: penalty::Window,
     /// Earlier notices that count toward the limit.
     pub counted_notices: Vec<NaiveDate>,
+    /// The same earlier notices with their numbers, oldest first: a second
+    /// notice names the one that makes it the higher amount.
+    pub earlier_notices: Vec<EarlierNotice>,
 }
+
+/// An earlier notice that counts toward the limit.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct EarlierNotice {
+    /// Its number.
+    pub number: String,
+    /// When it was issued.
+    pub issued_on: NaiveDate,
+}
+
+/// What a proof of a penalty notice prints where the number goes: only the
+/// register numbers notices, when they are issued.
+pub const PROOF_NUMBER: &str = "PROOF - NOT ISSUED";
 
 /// What the figures are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum For {
     /// A school's request for notices: no number, no payment address yet.
     Request,
-    /// A notice whose number the case gives (a proof).
+    /// A proof of a notice: not issued, so it has no number.
     Notice,
     /// A notice the register will number when it is issued.
     IssuedNotice,
@@ -68,11 +85,12 @@ pub fn figures(
             "is required on a penalty notice: it tells the parent where to pay",
         ));
     }
-    if purpose == For::Notice && notice.notice_number.is_none() {
-        return Err(one(
+    if purpose != For::Request && notice.notice_number.is_some() {
+        return Err(Problems(vec![Problem::refusal(
             format!("/penalty/notices/{k}/notice_number"),
-            "is required on a penalty notice",
-        ));
+            "penalty.number-from-register",
+            "leave it out: the register gives each notice its number when it is issued, and a notice never prints any other",
+        )]));
     }
     if attendance.sessions.is_empty() {
         return Err(one(
@@ -110,11 +128,31 @@ pub fn figures(
         .collect();
     let terms = penalty::terms(edition, case.date, &history)
         .map_err(|r| refuse(format!("/penalty/notices/{k}/previous_notices"), &r))?;
+    let counted_notices = penalty::counting_notices(&history, case.date);
+    let mut earlier_notices: Vec<EarlierNotice> = notice
+        .previous_notices
+        .iter()
+        .filter(|n| {
+            penalty::counts_toward_limit(
+                &penalty::PriorNotice {
+                    issued_on: n.issued_on,
+                    withdrawn: n.withdrawn,
+                },
+                case.date,
+            )
+        })
+        .map(|n| EarlierNotice {
+            number: n.notice_number.clone(),
+            issued_on: n.issued_on,
+        })
+        .collect();
+    earlier_notices.sort_by(|a, b| (a.issued_on, &a.number).cmp(&(b.issued_on, &b.number)));
     Ok(PenaltyFigures {
         parent: index,
-        notice_number: notice.notice_number.clone(),
+        notice_number: (purpose == For::Notice).then(|| PROOF_NUMBER.to_owned()),
         terms,
         window,
-        counted_notices: penalty::counting_notices(&history, case.date),
+        counted_notices,
+        earlier_notices,
     })
 }

@@ -41,6 +41,9 @@ struct DocumentQuery {
     /// Issue the document: store it in the register under its own
     /// reference (penalty notices always are).
     issue: Option<bool>,
+    /// A proof in this translation (a language code); an unreviewed one
+    /// only for maintainers, as drafts are.
+    translation: Option<String>,
 }
 
 /// The `Idempotency-Key` header: a token of at most 255 visible
@@ -141,6 +144,7 @@ async fn create(
                         issue: query.issue == Some(true),
                     },
                     drafts,
+                    translation: query.translation.as_deref(),
                 },
                 Issuer {
                     by: &by,

@@ -284,6 +284,7 @@ impl From<DocumentError> for ApiError {
             DocumentError::Invalid(problems) => Self::Invalid(problems.0),
             DocumentError::Template(t) => t.into(),
             DocumentError::Draft(id) => Self::draft(&id),
+            e @ DocumentError::NoTranslation(..) => Self::NotFound(e.to_string()),
             DocumentError::Records(RecordsError::Unavailable(cause)) => {
                 match cause
                     .downcast_ref::<RegisterError>()

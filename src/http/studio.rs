@@ -256,6 +256,7 @@ fn preview_of(
         case,
         purpose: Purpose::Proof,
         drafts: true,
+        translation: None,
     };
     let checked = match docket.check(&request, &*records) {
         Ok(c) => c,

@@ -73,6 +73,7 @@ pub fn version_texts(
             case,
             purpose: Purpose::Proof,
             drafts: true,
+            translation: None,
         };
         let records = samples
             .records(docket, v)

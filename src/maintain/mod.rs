@@ -121,34 +121,46 @@ pub fn check_version(docket: &Docket, samples: &Samples, version: &Version) -> V
             format!("is not JSON: {e}"),
         )),
         Ok(case) => {
-            let request = Request {
-                kind: &version.kind,
-                version: Some(&version.version),
-                as_of: None,
-                recipient: None,
-                case: &case,
-                purpose: Purpose::Proof,
-                drafts: true,
-            };
-            let rendered = samples
-                .records(docket, version)
-                .map_err(|e| DocumentError::NeedsRegister(format!("{id}: {e}")))
-                .and_then(|records| docket.check(&request, &*records))
-                .and_then(|checked| docket.render(&checked, Part::All, &Pdf));
-            match rendered {
-                Ok(_) => {}
-                Err(DocumentError::Invalid(problems)) => {
-                    for p in problems.0 {
-                        findings.push(finding(
-                            sample_path.display().to_string(),
-                            format!("{}: {}", p.pointer, p.detail),
-                        ));
+            // The English sample, then the sample in each translation.
+            let languages = std::iter::once(None).chain(
+                version
+                    .meta
+                    .translations
+                    .keys()
+                    .map(|code| Some(code.as_str())),
+            );
+            for translation in languages {
+                let request = Request {
+                    kind: &version.kind,
+                    version: Some(&version.version),
+                    as_of: None,
+                    recipient: None,
+                    case: &case,
+                    purpose: Purpose::Proof,
+                    drafts: true,
+                    translation,
+                };
+                let rendered = samples
+                    .records(docket, version)
+                    .map_err(|e| DocumentError::NeedsRegister(format!("{id}: {e}")))
+                    .and_then(|records| docket.check(&request, &*records))
+                    .and_then(|checked| docket.render(&checked, Part::All, &Pdf));
+                let which = translation.map_or_else(String::new, |code| format!(" (in `{code}`)"));
+                match rendered {
+                    Ok(_) => {}
+                    Err(DocumentError::Invalid(problems)) => {
+                        for p in problems.0 {
+                            findings.push(finding(
+                                sample_path.display().to_string(),
+                                format!("{}{which}: {}", p.pointer, p.detail),
+                            ));
+                        }
                     }
+                    Err(e) => findings.push(finding(
+                        id.clone(),
+                        format!("the sample does not render{which}: {e}"),
+                    )),
                 }
-                Err(e) => findings.push(finding(
-                    id.clone(),
-                    format!("the sample does not render: {e}"),
-                )),
             }
         }
     }
@@ -241,6 +253,12 @@ fn check_periods(store: &TemplateStore) -> Vec<Finding> {
             .iter()
             .filter(|p| p.kind == entry.kind && p.edition == entry.edition)
             .collect();
+        // A corrected version's period is its correction's: count it once.
+        let corrected: Vec<String> = published
+            .iter()
+            .filter_map(|p| p.corrects.clone())
+            .collect();
+        published.retain(|p| !corrected.contains(&p.version));
         published.sort_by_key(|p| p.effective_from);
         let Some(first) = published.first() else {
             findings.push(finding(

@@ -174,6 +174,9 @@ pub fn publish(
         )));
     }
     let mut lock = store.lock().clone();
+    if let Some(corrected) = v.meta.corrects.as_deref() {
+        return publish_correction(root, &docket, &v, corrected, from, lock);
+    }
     let predecessor = lock
         .published
         .iter()
@@ -237,6 +240,7 @@ pub fn publish(
         edition: v.meta.edition,
         effective_from: from,
         effective_to,
+        corrects: None,
         hash: v.content_hash.clone(),
         files: v.file_hashes.clone(),
     });
@@ -246,6 +250,60 @@ pub fn publish(
         version: v.id(),
         hash: v.content_hash.clone(),
         ends,
+    })
+}
+
+/// Publishes a correction of `corrected`: for exactly its period, which
+/// stays as it was; the corrected version stays published.
+fn publish_correction(
+    root: &Path,
+    docket: &Docket,
+    v: &crate::templates::Version,
+    corrected: &str,
+    from: NaiveDate,
+    mut lock: crate::templates::lock::Lock,
+) -> Result<Published1, MaintainError> {
+    let Some(c) = lock
+        .published
+        .iter()
+        .find(|p| p.kind == v.kind && p.version == corrected)
+        .cloned()
+    else {
+        return Err(MaintainError::Refused(format!(
+            "{} corrects {corrected}, which is not published",
+            v.id()
+        )));
+    };
+    if c.effective_from != from || c.effective_to.is_none() {
+        return Err(MaintainError::Refused(format!(
+            "a correction covers exactly the period of the ended version it corrects: publish it from {}",
+            c.effective_from
+        )));
+    }
+    let findings = check_version(docket, &Samples::new(), v);
+    if !findings.is_empty() {
+        return Err(MaintainError::Checks(findings));
+    }
+    let mut meta = Meta::read(&v.dir.join(META_FILE))?;
+    meta.set("draft", None)
+        .set("effective_from", Some(toml_date(from)))
+        .set("effective_to", c.effective_to.map(toml_date));
+    meta.write()?;
+    lock.published.push(Published {
+        kind: v.kind.clone(),
+        version: v.version.clone(),
+        edition: v.meta.edition,
+        effective_from: from,
+        effective_to: c.effective_to,
+        corrects: Some(corrected.to_owned()),
+        hash: v.content_hash.clone(),
+        files: v.file_hashes.clone(),
+    });
+    write_atomic(&root.join(LOCK_FILE), lock.to_text()?.as_bytes())?;
+    Ok(Published1 {
+        version: v.id(),
+        hash: v.content_hash.clone(),
+        ends: None,
     })
 }
 

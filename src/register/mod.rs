@@ -351,6 +351,7 @@ mod tests {
         Terms {
             sequence: 1,
             received_on: d(2026, 11, 25),
+            period_count: crate::rules::penalty::PeriodCount::BeginningWithReceipt,
             payments: vec![
                 Payment {
                     amount_pence: 8000,
@@ -470,7 +471,7 @@ mod tests {
             offence_to: d(2026, 10, 16),
         };
         let first = r
-            .reserve_notice(d(2026, 11, 23), &claim)
+            .reserve_notice(Series::PenaltyNotice, d(2026, 11, 23), &claim)
             .unwrap_or_default();
         // Overlapping, while the first is only reserved.
         let overlapping = Claim {
@@ -479,7 +480,7 @@ mod tests {
             ..claim
         };
         assert!(matches!(
-            r.reserve_notice(d(2026, 11, 24), &overlapping),
+            r.reserve_notice(Series::PenaltyNotice, d(2026, 11, 24), &overlapping),
             Err(RegisterError::Duplicate { reference, .. }) if reference == first
         ));
         // Another parent, or the next period, is a notice of its own.
@@ -487,13 +488,19 @@ mod tests {
             parent_key: "adam brown",
             ..claim
         };
-        assert!(r.reserve_notice(d(2026, 11, 24), &other).is_ok());
+        assert!(
+            r.reserve_notice(Series::PenaltyNotice, d(2026, 11, 24), &other)
+                .is_ok()
+        );
         let next = Claim {
             offence_from: d(2026, 10, 19),
             offence_to: d(2026, 11, 20),
             ..claim
         };
-        assert!(r.reserve_notice(d(2026, 11, 24), &next).is_ok());
+        assert!(
+            r.reserve_notice(Series::PenaltyNotice, d(2026, 11, 24), &next)
+                .is_ok()
+        );
         // A voided number claims nothing.
         r.void(&first, "render failed")
             .unwrap_or_else(|e| panic!("{e}"));
@@ -502,7 +509,10 @@ mod tests {
             offence_to: d(2026, 9, 30),
             ..claim
         };
-        assert!(r.reserve_notice(d(2026, 11, 24), &again).is_ok());
+        assert!(
+            r.reserve_notice(Series::PenaltyNotice, d(2026, 11, 24), &again)
+                .is_ok()
+        );
     }
 
     #[test]

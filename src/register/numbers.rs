@@ -11,16 +11,29 @@ use crate::rules::reference;
 /// A number series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Series {
-    /// Penalty notices: `PN26-000123K`.
+    /// Penalty notices of the KPAS edition: `PN26-000123K`.
     PenaltyNotice,
+    /// Fixed penalty notices of the PIAS edition: `FPN24-000045X`.
+    FixedPenaltyNotice,
     /// Every other issued document: `DK26-000045X`.
     Document,
 }
 
 impl Series {
+    /// The series an edition numbers its penalty notices in: each edition
+    /// has one numbering, under the notice's own name (a PIAS fixed penalty
+    /// notice is an `FPN`, a KPAS penalty notice a `PN`).
+    pub fn penalty_notices(edition: crate::rules::Edition) -> Self {
+        match edition {
+            crate::rules::Edition::Pias => Self::FixedPenaltyNotice,
+            crate::rules::Edition::Kpas2024 => Self::PenaltyNotice,
+        }
+    }
+
     fn code(self) -> &'static str {
         match self {
             Self::PenaltyNotice => "PN",
+            Self::FixedPenaltyNotice => "FPN",
             Self::Document => "DK",
         }
     }
@@ -84,6 +97,7 @@ impl Register {
     /// by another request included; withdrawn notices do not count).
     pub fn reserve_notice(
         &self,
+        series: Series,
         on: NaiveDate,
         claim: &Claim<'_>,
     ) -> Result<String, RegisterError> {
@@ -120,7 +134,7 @@ impl Register {
                 reference,
             });
         }
-        let reference = reserve_in(&tx, Series::PenaltyNotice, on)?;
+        let reference = reserve_in(&tx, series, on)?;
         tx.prepare_cached(
             "INSERT INTO notice_claims (reference, pupil_upn, parent_key, offence_from, offence_to)
              VALUES (?1, ?2, ?3, ?4, ?5)",

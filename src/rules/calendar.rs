@@ -123,6 +123,19 @@ pub fn add_working_days(date: NaiveDate, n: u32) -> Option<NaiveDate> {
     Some(day)
 }
 
+/// The `n`-th working day before `date` (`date` itself never counts).
+pub fn sub_working_days(date: NaiveDate, n: u32) -> Option<NaiveDate> {
+    let mut day = date;
+    let mut left = n;
+    while left > 0 {
+        day = day.pred_opt()?;
+        if is_working_day(day) {
+            left -= 1;
+        }
+    }
+    Some(day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

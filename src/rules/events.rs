@@ -284,6 +284,7 @@ mod tests {
         Terms {
             sequence: 1,
             received_on: d(2026, 11, 25),
+            period_count: crate::rules::penalty::PeriodCount::BeginningWithReceipt,
             payments: vec![
                 Payment {
                     amount_pence: 8000,

@@ -35,6 +35,42 @@ pub const REDUCED_PAYMENT_DAYS: u32 = 21;
 /// Days, counted from receipt, to pay the full amount.
 pub const FULL_PAYMENT_DAYS: u32 = 28;
 
+/// How a payment period is counted from the day the notice is received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeriodCount {
+    /// "The period of 21 days beginning with the date on which the notice
+    /// is received" (reg 4 as amended from 19 August 2024): the day of
+    /// receipt is day 1.
+    BeginningWithReceipt,
+    /// "Within 21 days of receipt of the notice" (reg 4 as amended in 2013,
+    /// before the 2024 amendment replaced those words): the day after
+    /// receipt is day 1, as "within N days of" an event is read in English
+    /// law. (Confirm against the 2013 text on legislation.gov.uk: this is
+    /// [`PRE_2024_PERIOD_COUNT`], one constant to change.)
+    AfterReceipt,
+}
+
+fn beginning_with_receipt() -> PeriodCount {
+    PeriodCount::BeginningWithReceipt
+}
+
+/// How notices issued before 19 August 2024 count their payment periods.
+pub const PRE_2024_PERIOD_COUNT: PeriodCount = PeriodCount::AfterReceipt;
+
+impl PeriodCount {
+    /// The last day of an `n`-day period counted from `received_on`.
+    pub fn last_day(self, received_on: NaiveDate, n: u32) -> NaiveDate {
+        let offset = match self {
+            Self::BeginningWithReceipt => n.saturating_sub(1),
+            Self::AfterReceipt => n,
+        };
+        received_on
+            .checked_add_days(Days::new(u64::from(offset)))
+            .unwrap_or(received_on)
+    }
+}
+
 /// How the threshold window is measured in `edition`, in words.
 pub fn window_words(edition: Edition) -> &'static str {
     match edition {
@@ -83,6 +119,10 @@ pub struct Terms {
     pub sequence: u32,
     /// The day the notice is taken to be received.
     pub received_on: NaiveDate,
+    /// How the payment periods are counted from that day. Terms stored
+    /// before it was recorded were all counted from the day of receipt.
+    #[serde(default = "beginning_with_receipt")]
+    pub period_count: PeriodCount,
     /// The amounts in the order they apply: the reduced amount (if any) first.
     pub payments: Vec<Payment>,
 }
@@ -202,21 +242,24 @@ pub fn check_notice_to_improve(
 /// withdrawn, issued on or after 19 August 2024, and within the three years
 /// before it.
 pub fn counting_notices(history: &[PriorNotice], issue_date: NaiveDate) -> Vec<NaiveDate> {
-    let start = issue_date
-        .checked_sub_months(Months::new(36))
-        .unwrap_or(NaiveDate::MIN);
     let mut dates: Vec<NaiveDate> = history
         .iter()
-        .filter(|n| {
-            !n.withdrawn
-                && n.issued_on >= FRAMEWORK_FROM
-                && n.issued_on >= start
-                && n.issued_on <= issue_date
-        })
+        .filter(|n| counts_toward_limit(n, issue_date))
         .map(|n| n.issued_on)
         .collect();
     dates.sort();
     dates
+}
+
+/// Whether an earlier notice counts toward the limit on `issue_date`.
+pub fn counts_toward_limit(notice: &PriorNotice, issue_date: NaiveDate) -> bool {
+    let start = issue_date
+        .checked_sub_months(Months::new(36))
+        .unwrap_or(NaiveDate::MIN);
+    !notice.withdrawn
+        && notice.issued_on >= FRAMEWORK_FROM
+        && notice.issued_on >= start
+        && notice.issued_on <= issue_date
 }
 
 fn academic_year(date: NaiveDate) -> i32 {
@@ -236,16 +279,16 @@ pub fn terms(
 ) -> Result<Terms, Refusal> {
     let received_on =
         add_working_days(issue_date, DEEMED_SERVICE_WORKING_DAYS).unwrap_or(issue_date);
-    // "Within 21 (28) days beginning with the date on which the notice is
-    // received": the day of receipt is day 1.
-    let day = |n: u32| {
-        received_on
-            .checked_add_days(Days::new(u64::from(n) - 1))
-            .unwrap_or(received_on)
-    };
     // The national framework binds every notice issued from 19 August 2024,
-    // whichever edition of the local framework was then in force.
+    // whichever edition of the local framework was then in force; before it,
+    // each period is counted by the words of the regulations then in force.
     let national = edition == Edition::Kpas2024 || issue_date >= FRAMEWORK_FROM;
+    let count = if national {
+        PeriodCount::BeginningWithReceipt
+    } else {
+        PRE_2024_PERIOD_COUNT
+    };
+    let day = |n: u32| count.last_day(received_on, n);
     match national {
         true => {
             let counted = counting_notices(history, issue_date);
@@ -253,6 +296,7 @@ pub fn terms(
                 [] => Ok(Terms {
                     sequence: 1,
                     received_on,
+                    period_count: count,
                     payments: vec![
                         Payment {
                             amount_pence: 8_000,
@@ -269,6 +313,7 @@ pub fn terms(
                 [_] => Ok(Terms {
                     sequence: 2,
                     received_on,
+                    period_count: count,
                     payments: vec![Payment {
                         amount_pence: 16_000,
                         pay_by: day(FULL_PAYMENT_DAYS),
@@ -298,6 +343,7 @@ pub fn terms(
             Ok(Terms {
                 sequence: 1,
                 received_on,
+                period_count: count,
                 payments: vec![
                     Payment {
                         amount_pence: 6_000,

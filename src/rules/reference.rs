@@ -1,5 +1,6 @@
 //! References the register hands out: a series (`PN` for penalty notices,
-//! `DK` for other documents), the two-digit year, a six-digit sequence and a
+//! `FPN` for the PIAS edition's fixed penalty notices, `DK` for other
+//! documents), the two-digit year, a six-digit sequence and a
 //! check letter, e.g. `PN26-000123K`. The check letter catches a mistyped or
 //! transposed digit when a parent quotes the number to pay.
 
@@ -24,18 +25,24 @@ pub fn format(series: &str, year: i32, seq: u32) -> String {
     format!("{body}{check}")
 }
 
-/// Whether `reference` is well formed and its check letter right.
+/// Whether `reference` is well formed and its check letter right: a
+/// series of two or three capitals (`PN`, `DK`, `FPN`), the year, a dash,
+/// six digits and the check letter.
 pub fn is_valid(reference: &str) -> bool {
     let Some(last) = reference.chars().last() else {
         return false;
     };
     let body = &reference[..reference.len() - last.len_utf8()];
-    let shape = body.len() == 11
-        && body.is_ascii()
-        && body[..2].bytes().all(|b| b.is_ascii_uppercase())
-        && body[2..4].bytes().all(|b| b.is_ascii_digit())
-        && &body[4..5] == "-"
-        && body[5..].bytes().all(|b| b.is_ascii_digit());
+    let Some((head, seq)) = body.split_once('-') else {
+        return false;
+    };
+    let letters = head.len().saturating_sub(2);
+    let shape = body.is_ascii()
+        && (2..=3).contains(&letters)
+        && head.bytes().take(letters).all(|b| b.is_ascii_uppercase())
+        && head.bytes().skip(letters).all(|b| b.is_ascii_digit())
+        && seq.len() == 6
+        && seq.bytes().all(|b| b.is_ascii_digit());
     shape && check_letter(body) == last
 }
 
@@ -74,6 +81,13 @@ mod tests {
             }
         }
         assert!(!is_valid("PN26-000123"));
+        let fixed = format("FPN", 2024, 45);
+        assert!(
+            fixed.starts_with("FPN24-000045") && is_valid(&fixed),
+            "{fixed}"
+        );
+        assert!(!is_valid("FPNX24-000045A"));
+        assert!(!is_valid("P26-000045A"));
         assert!(!is_valid(""));
         assert!(!is_valid("éé26-000123K"));
         assert_eq!(

@@ -12,7 +12,7 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::AbsenceBand;
-use super::calendar::{add_working_days, is_working_day};
+use super::calendar::{add_working_days, is_working_day, sub_working_days};
 use super::penalty::DEEMED_SERVICE_WORKING_DAYS;
 
 /// Working days parents have to send evidence for absences after the date of
@@ -30,6 +30,25 @@ pub const IMPROVEMENT_SCHOOL_DAYS: u32 = 20;
 /// Reviews of an attendance contract fall 4 to 6 weeks apart (sources in
 /// the domain sheet, §5); the case chooses within that range.
 pub const CONTRACT_REVIEW_WEEKS: std::ops::RangeInclusive<u8> = 4..=6;
+
+/// Working days before a meeting, an Attendance Improvement Meeting or an
+/// interview by which the family is asked to say whether they can come, so
+/// that a new time can be found (docket's working decision).
+pub const INVITATION_REPLY_WORKING_DAYS_BEFORE: u32 = 2;
+
+/// The day a letter posted on `letter` is expected to reach the family: the
+/// deemed day of receipt by post.
+pub fn arrives_on(letter: NaiveDate) -> Option<NaiveDate> {
+    add_working_days(letter, DEEMED_SERVICE_WORKING_DAYS)
+}
+
+/// The day to reply to an invitation dated `letter` to something on
+/// `event`: [`INVITATION_REPLY_WORKING_DAYS_BEFORE`] working days before
+/// it, and never before the letter is expected to arrive.
+pub fn invitation_reply_by(letter: NaiveDate, event: NaiveDate) -> Option<NaiveDate> {
+    let before = sub_working_days(event, INVITATION_REPLY_WORKING_DAYS_BEFORE)?;
+    Some(before.max(arrives_on(letter)?))
+}
 
 /// The date a reply is due, `working_days` after a letter dated `letter`.
 pub fn reply_by(letter: NaiveDate, working_days: u32) -> Option<NaiveDate> {
@@ -183,6 +202,34 @@ pub fn check_referral_consent(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invitations_ask_for_a_reply_two_working_days_before_and_after_arrival() {
+        // Letter Monday 23 November 2026, arriving Wednesday 25th.
+        let letter = crate::rules::d(2026, 11, 23);
+        assert_eq!(arrives_on(letter), Some(crate::rules::d(2026, 11, 25)));
+        // Meeting Thursday 3 December: reply by Tuesday 1 December.
+        assert_eq!(
+            invitation_reply_by(letter, crate::rules::d(2026, 12, 3)),
+            Some(crate::rules::d(2026, 12, 1))
+        );
+        // Over a weekend: meeting Monday 30 November, reply by Thursday 26th.
+        assert_eq!(
+            invitation_reply_by(letter, crate::rules::d(2026, 11, 30)),
+            Some(crate::rules::d(2026, 11, 26))
+        );
+        // A meeting too soon for two days' notice: reply on arrival.
+        assert_eq!(
+            invitation_reply_by(letter, crate::rules::d(2026, 11, 26)),
+            Some(crate::rules::d(2026, 11, 25))
+        );
+        // Over Christmas: meeting Tuesday 29 December 2026; 25th and 28th are
+        // bank holidays (Boxing Day on a Saturday moves to Monday 28th).
+        assert_eq!(
+            invitation_reply_by(letter, crate::rules::d(2026, 12, 29)),
+            Some(crate::rules::d(2026, 12, 23))
+        );
+    }
     use crate::rules::d;
 
     #[test]

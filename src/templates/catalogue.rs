@@ -82,6 +82,11 @@ pub struct Entry {
     /// exhibits and chronology.
     #[serde(default)]
     pub uses_register: bool,
+    /// The government security marking the document carries at the top and
+    /// bottom of every page (`OFFICIAL-SENSITIVE` for referrals, plans and
+    /// statements), printed by layouts from version 2.
+    #[serde(default)]
+    pub marking: Option<String>,
 }
 
 /// The catalogue file.
@@ -110,6 +115,50 @@ pub struct Authority {
     /// warning (`case.outside-area`).
     #[serde(default)]
     pub area: Vec<String>,
+    /// What every letter pack says, in order: other languages and formats,
+    /// a textphone line, how the authority uses personal information, how
+    /// to complain, independent help. Printed by layouts from version 2.
+    #[serde(default)]
+    pub pack: Vec<PackLine>,
+}
+
+/// One line of the letter pack: a heading and what it says.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PackLine {
+    /// A short heading, e.g. `Other languages and formats`.
+    pub heading: String,
+    /// What it says when the local authority or its Courts Team writes.
+    pub text: String,
+    /// What it says instead when a school writes (its own complaints
+    /// procedure, its own privacy notice); `text` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school: Option<String>,
+}
+
+impl Authority {
+    /// The letter pack as a letter from `sender` gives it.
+    pub fn pack_for(&self, sender: Sender) -> Vec<PackItem> {
+        self.pack
+            .iter()
+            .map(|line| PackItem {
+                heading: line.heading.clone(),
+                text: match (sender, &line.school) {
+                    (Sender::School, Some(school)) => school.clone(),
+                    _ => line.text.clone(),
+                },
+            })
+            .collect()
+    }
+}
+
+/// One line of the letter pack as a template prints it.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct PackItem {
+    /// The heading.
+    pub heading: String,
+    /// The text, for the letter's sender.
+    pub text: String,
 }
 
 impl Catalogue {
@@ -175,6 +224,9 @@ impl Catalogue {
                 return Err(format!(
                     "{at}: `always_issued` must be the same in every edition of a kind"
                 ));
+            }
+            if d.marking.as_deref().is_some_and(|m| m.trim().is_empty()) {
+                return Err(format!("{at}: `marking` is empty; leave it out instead"));
             }
             if d.uses_register && !d.sections.iter().any(|s| s == "prosecution") {
                 return Err(format!(

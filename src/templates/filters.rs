@@ -34,6 +34,7 @@ pub(super) fn environment() -> minijinja::Environment<'static> {
     env.add_filter("short_date", short_date);
     env.add_filter("time", time);
     env.add_filter("money", money);
+    env.add_filter("amount", amount);
     env.add_filter("name", name);
     env.add_filter("salutation", salutation);
     env.add_filter("known_as", known_as);
@@ -159,6 +160,15 @@ pub(super) fn money(value: &Value) -> Result<String, Error> {
     Ok(format!("{sign}£{grouped}.{:02}", pence % 100))
 }
 
+/// Pence → an amount as a letter to a parent says it: `£160`, and pence
+/// only when there are some (`£80.50`).
+pub(super) fn amount(value: &Value) -> Result<String, Error> {
+    let full = money(value)?;
+    Ok(full
+        .strip_suffix(".00")
+        .map_or_else(|| full.clone(), str::to_owned))
+}
+
 fn text_attr(value: &Value, key: &str) -> Result<Option<String>, Error> {
     let v = value.get_attr(key)?;
     Ok(match v.kind() {
@@ -182,13 +192,46 @@ pub(super) fn name(value: &Value) -> Result<String, Error> {
     Ok(parts.join(" "))
 }
 
-/// A parent → how a letter greets them: `Ms Brown`, or `Jane Brown` with no title.
+/// A parent → how a letter greets them: `Ms Brown`, or `Jane Brown` with
+/// no title. A name written out in full (`Ms Priya Chauhan`, an officer's)
+/// → `Ms Chauhan` when it starts with a title, else the name as given.
 pub(super) fn salutation(value: &Value) -> Result<String, Error> {
+    if let Some(full) = value.as_str() {
+        return Ok(greeting(full));
+    }
     let family = required_attr(value, "family_name")?;
     Ok(match text_attr(value, "title")? {
         Some(title) => format!("{title} {family}"),
         None => format!("{} {family}", required_attr(value, "given_names")?),
     })
+}
+
+/// Titles a full name may start with, for [`salutation`].
+const TITLES: &[&str] = &[
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Miss",
+    "Mx",
+    "Dr",
+    "Prof",
+    "Professor",
+    "Rev",
+    "Revd",
+    "Sir",
+    "Dame",
+    "Lady",
+    "Lord",
+];
+
+fn greeting(full: &str) -> String {
+    let words: Vec<&str> = full.split_whitespace().collect();
+    match words.as_slice() {
+        [title, .., family] if words.len() > 2 && TITLES.contains(&title.trim_end_matches('.')) => {
+            format!("{title} {family}")
+        }
+        _ => words.join(" "),
+    }
 }
 
 /// A pupil → the name used in running text: `known_as`, else the first forename.
@@ -299,6 +342,18 @@ mod tests {
         assert_eq!(money(&Value::from(125050)).unwrap(), "£1,250.50");
         assert_eq!(money(&Value::from(5)).unwrap(), "£0.05");
         assert!(money(&Value::from("80")).is_err());
+        assert_eq!(amount(&Value::from(16000)).unwrap(), "£160");
+        assert_eq!(amount(&Value::from(125050)).unwrap(), "£1,250.50");
+        assert_eq!(amount(&Value::from(100_000)).unwrap(), "£1,000");
+    }
+
+    #[test]
+    fn a_full_name_is_greeted_by_title_and_surname() {
+        let greet = |s: &str| salutation(&Value::from(s)).unwrap();
+        assert_eq!(greet("Ms Priya Chauhan"), "Ms Chauhan");
+        assert_eq!(greet("Dr. Ade  Okafor-Smith"), "Dr. Okafor-Smith");
+        assert_eq!(greet("Priya Chauhan"), "Priya Chauhan");
+        assert_eq!(greet("Ms Chauhan"), "Ms Chauhan");
     }
 
     #[test]

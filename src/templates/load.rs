@@ -172,6 +172,7 @@ pub(super) fn load_version(
                 format!("line {}: {}", e.line().unwrap_or(0), e),
             )
         })?;
+    let translation_names = load_translations(kind, &version, dir, &meta, env)?;
     let mut own = BTreeMap::new();
     read_tree(dir, "/", &mut own)?;
     if let Some(path) = own.keys().find(|p| p.starts_with("/layout/")) {
@@ -198,7 +199,71 @@ pub(super) fn load_version(
         sample_register,
         files: Arc::new(files),
         template_name,
+        translation_names,
     })
+}
+
+/// A translation's file name: `template.<code>.typ.j2`.
+pub(super) fn translation_file(code: &str) -> String {
+    format!("template.{code}.typ.j2")
+}
+
+/// Loads each translation `meta.toml` lists (a file for every entry, an
+/// entry for every file, a reviewer for every reviewed one) into `env`.
+fn load_translations(
+    kind: &str,
+    version: &str,
+    dir: &Path,
+    meta: &Meta,
+    env: &mut Environment<'static>,
+) -> Result<BTreeMap<String, String>, TemplateError> {
+    let meta_path = dir.join(META_FILE);
+    let entries = std::fs::read_dir(dir).map_err(|e| load_error(dir, e.to_string()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| load_error(dir, e.to_string()))?;
+        let name = file_name(&entry.path());
+        if let Some(code) = name
+            .strip_prefix("template.")
+            .and_then(|n| n.strip_suffix(".typ.j2"))
+            && !meta.translations.contains_key(code)
+        {
+            return Err(load_error(
+                &entry.path(),
+                format!(
+                    "a translation `{code}` that meta.toml does not list under [translations.{code}]"
+                ),
+            ));
+        }
+    }
+    let mut names = BTreeMap::new();
+    for (code, t) in &meta.translations {
+        let valid = (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase());
+        if !valid || code == "en" {
+            return Err(load_error(
+                &meta_path,
+                format!(
+                    "translation `{code}`: use a two- or three-letter lower-case language code other than `en`"
+                ),
+            ));
+        }
+        if t.reviewed && (t.reviewed_by.is_none() || t.reviewed_on.is_none()) {
+            return Err(load_error(
+                &meta_path,
+                format!(
+                    "translation `{code}` is marked reviewed: say who reviewed it (reviewed_by) and when (reviewed_on)"
+                ),
+            ));
+        }
+        let file = translation_file(code);
+        let path = dir.join(&file);
+        let source =
+            std::fs::read_to_string(&path).map_err(|e| load_error(&path, e.to_string()))?;
+        let name = format!("{kind}/{version}/{file}");
+        env.add_template_owned(name.clone(), source)
+            .map_err(|e| load_error(&path, format!("line {}: {}", e.line().unwrap_or(0), e)))?;
+        names.insert(code.clone(), name);
+    }
+    Ok(names)
 }
 
 /// Files of a version folder that do not change what it renders: its

@@ -40,6 +40,9 @@ pub struct Published {
         skip_serializing_if = "Option::is_none"
     )]
     pub effective_to: Option<NaiveDate>,
+    /// The ended version it corrects, for exactly that version's period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
     /// The version's content hash when published.
     pub hash: String,
     /// The hash of each file it uses, by virtual path.
@@ -146,6 +149,7 @@ mod tests {
                 edition: Edition::Kpas2024,
                 effective_from: NaiveDate::from_ymd_opt(2024, 9, 1).unwrap_or_default(),
                 effective_to: None,
+                corrects: None,
                 hash: "sha256:00".into(),
                 files: [("/template.typ.j2".to_owned(), "sha256:01".to_owned())].into(),
             }],

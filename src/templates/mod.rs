@@ -121,6 +121,36 @@ pub struct Meta {
     /// Drafts are never chosen by date; they render only when asked for by name.
     #[serde(default)]
     pub draft: bool,
+    /// The version this one corrects: an ended version whose wording was
+    /// wrong (a citation, say). A correction covers exactly the corrected
+    /// version's period and is chosen in its place by date; the corrected
+    /// version stays published, verifiable and renderable by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
+    /// Translations beside the English template, by language code (`pl`):
+    /// each in `template.<code>.typ.j2`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub translations: BTreeMap<String, TranslationMeta>,
+}
+
+/// A translation of a version's template. Only a reviewed translation is
+/// ever sent, and always with the English letter, which stays the
+/// authoritative text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TranslationMeta {
+    /// The language's name in English, e.g. `Polish`.
+    pub language: String,
+    /// Whether a qualified translator has checked it against the English
+    /// text. Until then it renders only in a proof that names it.
+    #[serde(default)]
+    pub reviewed: bool,
+    /// Who reviewed it (needed when `reviewed`).
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    /// When it was reviewed (needed when `reviewed`).
+    #[serde(default, with = "toml_date::option")]
+    pub reviewed_on: Option<NaiveDate>,
 }
 
 /// One published or draft version of one document kind, loaded into memory.
@@ -152,6 +182,8 @@ pub struct Version {
     pub dir: PathBuf,
     /// Template name in the minijinja environment.
     template_name: String,
+    /// The translations' template names, by language code.
+    translation_names: BTreeMap<String, String>,
 }
 
 impl Version {
@@ -160,12 +192,69 @@ impl Version {
         format!("{}@{}", self.kind, self.version)
     }
 
+    /// The translation into `language` that may be sent: reviewed, and
+    /// present.
+    pub fn reviewed_translation(&self, language: &str) -> Option<&TranslationMeta> {
+        self.meta
+            .translations
+            .get(language)
+            .filter(|t| t.reviewed && self.translation_names.contains_key(language))
+    }
+
+    /// The template sources of the version: the English one first, then
+    /// each translation, as `(name, minijinja template name)`.
+    pub fn template_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        std::iter::once((TEMPLATE_FILE, self.template_name.as_str())).chain(
+            self.translation_names
+                .iter()
+                .map(|(code, name)| (code.as_str(), name.as_str())),
+        )
+    }
+
     /// Whether the version is in force on `date`.
     pub fn in_force_on(&self, date: NaiveDate) -> bool {
         !self.meta.draft
             && self.meta.effective_from <= date
             && self.meta.effective_to.is_none_or(|to| date <= to)
     }
+}
+
+/// A correction names a version of its kind and edition and covers
+/// exactly its period.
+fn check_corrections(dir: &Path, versions: &[Arc<Version>]) -> Result<(), TemplateError> {
+    for v in versions {
+        let Some(corrected) = v.meta.corrects.as_deref() else {
+            continue;
+        };
+        let Some(c) = versions.iter().find(|c| c.version == corrected) else {
+            return Err(load_error(
+                &v.dir.join(META_FILE),
+                format!(
+                    "corrects `{corrected}`, which is not a version of {}",
+                    v.kind
+                ),
+            ));
+        };
+        let ended = c.meta.effective_to.is_some();
+        let same = c.meta.edition == v.meta.edition
+            && c.meta.effective_from == v.meta.effective_from
+            && c.meta.effective_to == v.meta.effective_to;
+        if !ended || !same || c.meta.corrects.is_some() {
+            return Err(load_error(
+                dir,
+                format!(
+                    "{} corrects {}: a correction is of an ended version that is not itself a correction, in the same edition and for exactly its period ({} to {})",
+                    v.id(),
+                    c.id(),
+                    c.meta.effective_from,
+                    c.meta
+                        .effective_to
+                        .map_or_else(|| "now".to_owned(), |d| d.to_string())
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// All kinds and versions under one template root, and the environment that
@@ -202,6 +291,7 @@ impl TemplateStore {
             versions.sort_by(|a, b| {
                 (a.meta.effective_from, &a.version).cmp(&(b.meta.effective_from, &b.version))
             });
+            check_corrections(&kind_dir, &versions)?;
             if !versions.is_empty() {
                 kinds.insert(kind, versions);
             }
@@ -342,10 +432,16 @@ impl TemplateStore {
                     version: name.to_owned(),
                 }
             })?,
-            // The newest version in force wins where periods overlap.
+            // The newest version in force wins where periods overlap; a
+            // version corrected by a published one is never chosen by date.
             None => versions
                 .iter()
                 .rev()
+                .filter(|v| {
+                    !versions.iter().any(|c| {
+                        !c.meta.draft && c.meta.corrects.as_deref() == Some(v.version.as_str())
+                    })
+                })
                 .find(|v| v.in_force_on(as_of))
                 .ok_or_else(|| TemplateError::NotInForce {
                     kind: kind.to_owned(),
@@ -367,31 +463,37 @@ impl TemplateStore {
         self.select(kind, version, as_of)
     }
 
-    /// The variables a version's template reads from its context, as dotted
-    /// paths (`pupil.given_names`), excluding those it sets itself.
+    /// The variables a version's templates (the English one and every
+    /// translation) read from their context, as dotted paths
+    /// (`pupil.given_names`), excluding those each sets itself.
     pub fn undeclared_variables(
         &self,
         version: &Version,
     ) -> Result<std::collections::BTreeSet<String>, TemplateError> {
-        let template = self
-            .env
-            .get_template(&version.template_name)
-            .map_err(|e| fill_error(&version.template_name, &e))?;
         // A variable `set` inside an `if` is visible after it (as in Jinja),
         // but the analysis reports it: leave out every name the template sets.
         static SET: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
             regex::Regex::new(r"<%-?\s*set\s+([A-Za-z_][A-Za-z0-9_]*)")
                 .unwrap_or_else(|e| unreachable!("a valid pattern: {e}"))
         });
-        let assigned: std::collections::BTreeSet<&str> = SET
-            .captures_iter(template.source())
-            .filter_map(|c| c.get(1).map(|m| m.as_str()))
-            .collect();
-        Ok(template
-            .undeclared_variables(true)
-            .into_iter()
-            .filter(|path| !assigned.contains(path.split('.').next().unwrap_or_default()))
-            .collect())
+        let mut out = std::collections::BTreeSet::new();
+        for (_, name) in version.template_names() {
+            let template = self
+                .env
+                .get_template(name)
+                .map_err(|e| fill_error(name, &e))?;
+            let assigned: std::collections::BTreeSet<&str> = SET
+                .captures_iter(template.source())
+                .filter_map(|c| c.get(1).map(|m| m.as_str()))
+                .collect();
+            out.extend(
+                template
+                    .undeclared_variables(true)
+                    .into_iter()
+                    .filter(|path| !assigned.contains(path.split('.').next().unwrap_or_default())),
+            );
+        }
+        Ok(out)
     }
 
     /// Fills a version's template with `context`, giving Typst markup.
@@ -400,13 +502,33 @@ impl TemplateStore {
         version: &Version,
         context: &minijinja::Value,
     ) -> Result<String, TemplateError> {
+        self.fill_named(&version.template_name, context)
+    }
+
+    /// Fills `version`'s translation into `language` with `context`.
+    pub fn fill_translation(
+        &self,
+        version: &Version,
+        language: &str,
+        context: &minijinja::Value,
+    ) -> Result<String, TemplateError> {
+        let name = version
+            .translation_names
+            .get(language)
+            .ok_or_else(|| TemplateError::Fill {
+                template: version.template_name.clone(),
+                line: 0,
+                message: format!("{} has no translation into `{language}`", version.id()),
+            })?;
+        self.fill_named(name, context)
+    }
+
+    fn fill_named(&self, name: &str, context: &minijinja::Value) -> Result<String, TemplateError> {
         let template = self
             .env
-            .get_template(&version.template_name)
-            .map_err(|e| fill_error(&version.template_name, &e))?;
-        template
-            .render(context)
-            .map_err(|e| fill_error(&version.template_name, &e))
+            .get_template(name)
+            .map_err(|e| fill_error(name, &e))?;
+        template.render(context).map_err(|e| fill_error(name, &e))
     }
 }
 

@@ -194,6 +194,7 @@ pub fn proof<'a>(
         case,
         purpose: docket::Purpose::Proof,
         drafts: true,
+        translation: None,
     }
 }
 
@@ -511,4 +512,16 @@ pub async fn call(
         None => Body::empty(),
     };
     send(router.clone(), request.body(body).unwrap()).await
+}
+
+/// Whether a sample can be issued only on a later day: a document that is
+/// always issued (a penalty notice) dated after today, so a version that
+/// starts later is tried when it starts.
+pub fn issued_later(kind: &str, sample: &serde_json::Value) -> bool {
+    static DOCKET: std::sync::LazyLock<docket::Docket> = std::sync::LazyLock::new(|| {
+        docket::Docket::load(std::path::Path::new("letter-templates")).unwrap()
+    });
+    let today = chrono::Local::now().date_naive().to_string();
+    DOCKET.templates().catalogue().always_issued(kind)
+        && sample["date"].as_str().is_some_and(|d| d > today.as_str())
 }

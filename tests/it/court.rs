@@ -284,8 +284,8 @@ async fn each_sample_bundle_is_complete_and_consistent() {
             }
         }
 
-        // Attached: the posted case, and each exhibit byte for byte as the
-        // register holds it.
+        // Attached: the posted case as served (only what the prosecution
+        // relies on), and each exhibit byte for byte as the register holds it.
         let files = attachments(&doc);
         let case_file = files
             .iter()
@@ -297,7 +297,20 @@ async fn each_sample_bundle_is_complete_and_consistent() {
                 )
             });
         let attached: Value = serde_json::from_slice(&case_file.1).unwrap();
-        assert_eq!(attached, case, "{version}: the attached case differs");
+        let defendant = case["prosecution"]["defendant"].as_u64().unwrap() as usize;
+        assert_eq!(
+            attached,
+            docket::figures::bundle::served(&case, defendant),
+            "{version}: the attached case differs"
+        );
+        for (i, parent) in attached["parents"].as_array().unwrap().iter().enumerate() {
+            if i != defendant {
+                assert!(
+                    parent.get("address").is_none() && parent.get("language").is_none(),
+                    "{version}: another parent's contact details are served: {parent}"
+                );
+            }
+        }
         for (i, e) in case["prosecution"]["exhibits"]
             .as_array()
             .unwrap()
@@ -511,6 +524,7 @@ async fn a_bundle_is_refused_by_each_rule() {
                 case: &other,
                 purpose: docket::Purpose::Issue,
                 drafts: false,
+                translation: None,
             },
             docket::issue::Issuer::new(&docket::access::Actor::cli("test")),
         )
@@ -665,6 +679,7 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
             case: &pn,
             purpose: docket::Purpose::Issue,
             drafts: false,
+            translation: None,
         },
         docket::issue::Issuer::new(&docket::access::Actor::cli("test")),
     ) {
@@ -693,6 +708,7 @@ fn issue_notice_for_period(register: &Register, bundle: &Value) -> String {
             let terms = docket::rules::penalty::Terms {
                 sequence: 1,
                 received_on: issued_on,
+                period_count: docket::rules::penalty::PeriodCount::BeginningWithReceipt,
                 payments: vec![docket::rules::penalty::Payment {
                     amount_pence: 16000,
                     pay_by: issued_on + chrono::Days::new(28),
@@ -743,6 +759,12 @@ async fn weaker_gaps_are_warnings() {
         .as_array_mut()
         .unwrap()
         .retain(|e| e["reference"] != offer);
+    // Not exhibited, so scheduled as unused: a bundle relies on nothing it
+    // neither produces nor schedules.
+    case["prosecution"]["unused_material"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"description": "The letter offering the interview", "location": "KPAS Courts Team register", "reference": offer}));
     let reply = post_raw(
         router.clone(),
         "/v1/documents/prosecution-bundle?version=kpas-1&issue=true",

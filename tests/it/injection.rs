@@ -59,6 +59,7 @@ fn constrained(pointer: &str, value: &Value) -> bool {
             "/email",
             "/start",
             "/reference",
+            "/offer_reference",
             "/relationship",
             "/session",
             "/code",
@@ -70,6 +71,8 @@ fn constrained(pointer: &str, value: &Value) -> bool {
             "/notice_number",
             "/offence",
             "/initials",
+            "/language",
+            "/case_number",
         ]
         .iter()
         .any(|suffix| pointer.ends_with(suffix))
@@ -110,7 +113,10 @@ fn string_fields(value: &Value, at: String, out: &mut Vec<String>) {
 /// presentation ligatures come back from the text layer decomposed.
 fn squash(text: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
+    // Layouts from version 2 print every straight apostrophe as a
+    // typographic one (one style, whatever the data uses).
     text.nfkc()
+        .map(|c| if c == '\u{2019}' { '\'' } else { c })
         .filter(|c| !c.is_whitespace() && !is_invisible(*c))
         .flat_map(char::to_uppercase)
         .collect()

@@ -140,8 +140,8 @@ fn a_draft_is_made_diffed_and_published() {
     let root = copy_templates("draft");
     let out = docket(&root, &["templates", "new", "family-meeting-invitation"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("family-meeting-invitation@kpas-2"));
-    let draft = root.join("family-meeting-invitation/kpas-2");
+    assert!(text(&out).contains("family-meeting-invitation@kpas-3"));
+    let draft = root.join("family-meeting-invitation/kpas-3");
     let meta = std::fs::read_to_string(draft.join("meta.toml")).unwrap();
     assert!(meta.contains("draft = true"), "{meta}");
     // A draft passes the checks and is never chosen by date.
@@ -161,17 +161,17 @@ fn a_draft_is_made_diffed_and_published() {
         args.extend_from_slice(extra);
         text(&docket(&root, &args))
     };
-    assert!(render(&["--as-of", "2030-01-01"]).contains("family-meeting-invitation@kpas-1"));
-    assert!(render(&["--version", "kpas-2"]).contains("family-meeting-invitation@kpas-2"));
+    assert!(render(&["--as-of", "2030-01-01"]).contains("family-meeting-invitation@kpas-2"));
+    assert!(render(&["--version", "kpas-3"]).contains("family-meeting-invitation@kpas-3"));
     // Reword it: the diff shows the change word by word.
     let template = draft.join("template.typ.j2");
     let source = std::fs::read_to_string(&template).unwrap();
-    assert!(source.contains("This is a supportive meeting, not a disciplinary one."));
+    assert!(source.contains("It is not a disciplinary meeting."));
     std::fs::write(
         &template,
         source.replace(
-            "This is a supportive meeting, not a disciplinary one.",
-            "This is a friendly meeting, not a disciplinary one.",
+            "It is not a disciplinary meeting.",
+            "It is not a formal meeting.",
         ),
     )
     .unwrap();
@@ -181,13 +181,13 @@ fn a_draft_is_made_diffed_and_published() {
             "templates",
             "diff",
             "family-meeting-invitation",
-            "kpas-1",
             "kpas-2",
+            "kpas-3",
         ],
     );
     let said = text(&out);
     assert!(out.status.success(), "{said}");
-    assert!(said.contains("[-supportive-]{+friendly+}"), "{said}");
+    assert!(said.contains("[-disciplinary-]{+formal+}"), "{said}");
     // A template that reads a field no case has cannot be published.
     std::fs::write(
         &template,
@@ -203,9 +203,9 @@ fn a_draft_is_made_diffed_and_published() {
             "templates",
             "publish",
             "family-meeting-invitation",
-            "kpas-2",
+            "kpas-3",
             "--effective-from",
-            "2027-01-04",
+            "2027-04-19",
         ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
@@ -221,21 +221,21 @@ fn a_draft_is_made_diffed_and_published() {
             "templates",
             "publish",
             "family-meeting-invitation",
-            "kpas-2",
+            "kpas-3",
             "--effective-from",
-            "2027-01-04",
+            "2027-04-19",
         ],
     );
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(
-        said.contains("family-meeting-invitation@kpas-1 is now in force until 2027-01-03"),
+        said.contains("family-meeting-invitation@kpas-2 is now in force until 2027-04-18"),
         "{said}"
     );
     let check = docket(&root, &["templates", "check"]);
     assert!(check.status.success(), "{}", text(&check));
-    assert!(render(&["--as-of", "2027-01-03"]).contains("@kpas-1"));
-    assert!(render(&["--as-of", "2027-01-04"]).contains("@kpas-2"));
+    assert!(render(&["--as-of", "2027-04-18"]).contains("@kpas-2"));
+    assert!(render(&["--as-of", "2027-04-19"]).contains("@kpas-3"));
     // Published means immutable: publishing again is refused, and so is an
     // edit of the new version.
     let again = docket(
@@ -244,9 +244,9 @@ fn a_draft_is_made_diffed_and_published() {
             "templates",
             "publish",
             "family-meeting-invitation",
-            "kpas-2",
+            "kpas-3",
             "--effective-from",
-            "2027-02-01",
+            "2027-05-04",
         ],
     );
     assert_eq!(again.status.code(), Some(1));

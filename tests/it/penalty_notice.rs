@@ -214,8 +214,10 @@ async fn the_edition_follows_the_date() {
     let text = pdf_text(&before.body);
     for want in [
         "Fixed penalty notice",
-        "by Tuesday 2 April 2024 (within 21 days) £60.00",
-        "by Tuesday 9 April 2024 (within 28 days) £120.00",
+        // "Within 21 days of receipt" (the 2013 wording): received on
+        // Wednesday 13 March, the first day counted is the 14th.
+        "by Wednesday 3 April 2024 (within 21 days) £60.00",
+        "by Wednesday 10 April 2024 (within 28 days) £120.00",
         "50 school days",
         "section 444(1) or 444(1A)",
     ] {

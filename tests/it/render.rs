@@ -8,6 +8,9 @@ use crate::common::*;
 #[tokio::test]
 async fn every_sample_renders_with_its_names() {
     for (kind, version, sample) in samples() {
+        if issued_later(&kind, &sample) {
+            continue;
+        }
         let pdfs = post_for_pdfs_with(
             router_for(&kind, &version),
             &format!("/v1/documents/{kind}?version={version}"),

@@ -213,7 +213,10 @@ async fn the_studio_previews_edits_problems_reloads_and_compares() {
     let s = std::fs::read_to_string(&t).unwrap();
     std::fs::write(
         &t,
-        s.replace("This is a supportive meeting", "This is a friendly meeting"),
+        s.replace(
+            "It is not a disciplinary meeting",
+            "It is not a formal meeting",
+        ),
     )
     .unwrap();
     let option = format!(
@@ -233,7 +236,7 @@ async fn the_studio_previews_edits_problems_reloads_and_compares() {
     .unwrap();
     until(
         &c,
-        "return document.getElementById('version-pill').textContent.includes('kpas-2');",
+        "return document.getElementById('version-pill').textContent.includes('kpas-3');",
         "the draft to be chosen",
     )
     .await;
@@ -245,17 +248,17 @@ async fn the_studio_previews_edits_problems_reloads_and_compares() {
         .unwrap();
     let (ins, _) = until(
         &c,
-        "const i = document.querySelector('#compare ins'); return i ? i.textContent : null;",
+        "const i = [...document.querySelectorAll('#compare ins')].map(e => e.textContent).join(' | '); return i ? i : null;",
         "the comparison",
     )
     .await;
     let del = js(
         &c,
-        "const d = document.querySelector('#compare del'); return d ? d.textContent : null;",
+        "const d = [...document.querySelectorAll('#compare del')].map(e => e.textContent).join(' | '); return d ? d : null;",
     )
     .await;
-    assert!(ins.as_str().unwrap().contains("friendly"), "{ins}");
-    assert!(del.as_str().unwrap().contains("supportive"), "{del}");
+    assert!(ins.as_str().unwrap().contains("formal"), "{ins}");
+    assert!(del.as_str().unwrap().contains("disciplinary"), "{del}");
 
     c.close().await.unwrap();
     drop(server);
