@@ -116,6 +116,7 @@ fn request<'a>(k: &'a Kind, case: &'a Value) -> Request<'a> {
         case,
         purpose: Purpose::Proof,
         drafts: false,
+        translation: None,
     }
 }
 
