@@ -112,23 +112,24 @@ pub fn is_working_day(date: NaiveDate) -> bool {
 
 /// The `n`-th working day after `date` (`date` itself never counts).
 pub fn add_working_days(date: NaiveDate, n: u32) -> Option<NaiveDate> {
-    let mut day = date;
-    let mut left = n;
-    while left > 0 {
-        day = day.succ_opt()?;
-        if is_working_day(day) {
-            left -= 1;
-        }
-    }
-    Some(day)
+    nth_working_day(date, n, NaiveDate::succ_opt)
 }
 
 /// The `n`-th working day before `date` (`date` itself never counts).
 pub fn sub_working_days(date: NaiveDate, n: u32) -> Option<NaiveDate> {
+    nth_working_day(date, n, NaiveDate::pred_opt)
+}
+
+/// The `n`-th working day from `date`, stepping a day at a time by `step`.
+fn nth_working_day(
+    date: NaiveDate,
+    n: u32,
+    step: fn(&NaiveDate) -> Option<NaiveDate>,
+) -> Option<NaiveDate> {
     let mut day = date;
     let mut left = n;
     while left > 0 {
-        day = day.pred_opt()?;
+        day = step(&day)?;
         if is_working_day(day) {
             left -= 1;
         }
