@@ -266,6 +266,9 @@ pub struct Exhibit {
     pub sha256: Option<String>,
     /// The file the template places, page by page.
     pub file: Option<String>,
+    /// Each page's text, for the alternative text of the figure an
+    /// accessible bundle draws the page in (none for the interview record).
+    pub page_text: Vec<String>,
 }
 
 /// One line of the chronology.

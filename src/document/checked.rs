@@ -60,6 +60,12 @@ impl Checked {
         &self.case
     }
 
+    /// The figures computed by the rules (and a bundle's evidence), as
+    /// the template receives them.
+    pub fn figures(&self) -> &Figures {
+        &self.figures
+    }
+
     /// The copies, in order.
     pub fn copies(&self) -> &[Copy] {
         &self.copies

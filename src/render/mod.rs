@@ -113,7 +113,8 @@ pub struct DocumentInfo {
     /// Subject line, e.g. `absence-concern-letter@kpas-1`.
     pub subject: String,
     /// Whether the document attaches files and places supplied PDF pages (a
-    /// court bundle): then PDF/A-3b, without the PDF/UA-1 claim.
+    /// court bundle): then PDF/A-3b, and PDF/UA-1 only if its template tags
+    /// the pages it draws on.
     pub attachments: bool,
 }
 
@@ -197,22 +198,26 @@ impl Renderer {
         result.map(|output| (output, times))
     }
 
-    /// Exports a compiled document with `info`.
+    /// Exports a compiled document with `info`; `tagged_overlays` when its
+    /// template tags the pages it has drawn on (see [`overlay`]).
     pub fn export(
         &self,
         mut document: PagedDocument,
         info: &DocumentInfo,
+        tagged_overlays: bool,
     ) -> Result<Vec<u8>, RenderError> {
         stamp(&mut document, info);
         // A court bundle is PDF/A-3b: it attaches its case data and its
-        // exhibits' original files (PDF/A-3 allows any attachment), and it
-        // draws the exhibits' pages on as they were issued, whose own tags
-        // cannot be carried over, so it does not claim PDF/UA. Everything
-        // else is PDF/A-2b and PDF/UA-1.
-        let claimed: &[PdfStandard] = if info.attachments {
-            &[PdfStandard::A_3b]
-        } else {
-            &[PdfStandard::A_2b, PdfStandard::Ua_1]
+        // exhibits' original files (PDF/A-3 allows any attachment). Its
+        // exhibits' pages are drawn on after export; where the template
+        // gives each a figure with the page's text (bundles from kpas-2),
+        // the drawn page is tagged as that figure and the bundle is PDF/UA-1
+        // too. Earlier bundles claim PDF/A-3b alone, as they were issued.
+        // Everything else is PDF/A-2b and PDF/UA-1.
+        let claimed: &[PdfStandard] = match (info.attachments, tagged_overlays) {
+            (true, true) => &[PdfStandard::A_3b, PdfStandard::Ua_1],
+            (true, false) => &[PdfStandard::A_3b],
+            (false, _) => &[PdfStandard::A_2b, PdfStandard::Ua_1],
         };
         let standards = PdfStandards::new(claimed).map_err(|e| {
             RenderError::Export(vec![Diagnostic {
@@ -402,8 +407,15 @@ impl Format for Pdf {
         // Pages of supplied PDFs the template reserved room for (a court
         // bundle's exhibits), drawn on after export.
         let overlays = overlay::requested(&document)?;
-        let pdf = renderer.export(document, info)?;
-        Ok(overlay::apply(&pdf, &overlays, extra, info.attachments)?)
+        let tagged = overlay::tagged(&document)?;
+        let pdf = renderer.export(document, info, tagged)?;
+        Ok(overlay::apply(
+            &pdf,
+            &overlays,
+            extra,
+            info.attachments && !tagged,
+            tagged,
+        )?)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Every document of every version is an archival, accessible PDF: PDF/A-2b
-//! and PDF/UA-1 declared (court bundles: PDF/A-3b, see `is_bundle`), tagged, in British English, with a real title,
+//! and PDF/UA-1 declared (court bundles: PDF/A-3b, and PDF/UA-1 from
+//! kpas-2, see `is_bundle` and `claims_ua`), tagged, in British English, with a real title,
 //! headings and marked table headers; and it passes `qpdf --check` and the
 //! `pdfua` checker with no findings. Each also goes into the print room's
 //! file page for page.
@@ -25,9 +26,15 @@ fn render_all() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// Court bundles are PDF/A-3b and claim no PDF/UA (see the renderer).
+/// Court bundles are PDF/A-3b (see the renderer).
 fn is_bundle(id: &str) -> bool {
     id.starts_with("prosecution-bundle@")
+}
+
+/// Every document claims PDF/UA-1 except the bundles published before
+/// their exhibits were tagged (they stay as they were issued).
+fn claims_ua(id: &str) -> bool {
+    !["prosecution-bundle@pias-1", "prosecution-bundle@kpas-1"].contains(&id)
 }
 
 fn name_of(obj: &Object) -> String {
@@ -115,13 +122,12 @@ fn pdfs_declare_archival_and_accessible_standards() {
             xmp.contains("<pdfuaid:part>1</pdfuaid:part>") || xmp.contains("pdfuaid:part=\"1\"");
         if is_bundle(&id) {
             // A court bundle attaches its case data and its exhibits' files
-            // (PDF/A-3) and draws the exhibits on as issued: no PDF/UA claim.
+            // (PDF/A-3).
             assert!(part("3"), "{id}: PDF/A-3");
-            assert!(!ua, "{id}: claims PDF/UA-1");
         } else {
             assert!(part("2"), "{id}: PDF/A-2");
-            assert!(ua, "{id}: PDF/UA-1");
         }
+        assert_eq!(ua, claims_ua(&id), "{id}: the PDF/UA-1 claim");
         let root = catalog.get(b"StructTreeRoot").unwrap();
         let mut types = Vec::new();
         struct_types(&doc, root, &mut types, 0);
@@ -171,7 +177,7 @@ fn external_checkers_find_nothing() {
         if qpdf {
             assert_qpdf_clean(&pdf, &id);
         }
-        if pdfua && !is_bundle(&id) {
+        if pdfua && claims_ua(&id) {
             let path = dir.join(format!("{}.pdf", id.replace('@', "_")));
             std::fs::write(&path, &pdf).unwrap();
             let out = Command::new("pdfua")
@@ -227,5 +233,110 @@ fn every_document_prints_page_for_page() {
             );
         }
         assert_qpdf_clean(&print, &format!("{id}'s print file"));
+    }
+}
+
+/// An accessible bundle (kpas-2) tags every exhibit page it draws: the
+/// drawn page is a `/Figure` marked-content sequence whose MCID the page's
+/// parent-tree array maps to a figure structure element, and that figure's
+/// alternative text is the exhibit page's own text.
+#[test]
+fn an_accessible_bundle_tags_each_exhibit_page_as_a_figure_with_its_text() {
+    let sample = samples()
+        .into_iter()
+        .find(|(k, v, _)| k == "prosecution-bundle" && v == "kpas-2")
+        .expect("the kpas-2 bundle sample")
+        .2;
+    let request = proof("prosecution-bundle", Some("kpas-2"), None, &sample);
+    let checked = check_any(&request).unwrap();
+    let figures = checked.figures().bundle.clone().expect("bundle figures");
+    let pdf = render_any(&request).unwrap().output;
+    if let Some(path) = std::env::var_os("DOCKET_KEEP_BUNDLE") {
+        std::fs::write(path, &pdf).unwrap();
+    }
+    let doc = Document::load_mem(&pdf).unwrap();
+    let root = doc
+        .catalog()
+        .unwrap()
+        .get(b"StructTreeRoot")
+        .unwrap()
+        .as_reference()
+        .unwrap();
+    let parent_tree = doc
+        .get_dictionary(root)
+        .unwrap()
+        .get_deref(b"ParentTree", &doc)
+        .and_then(Object::as_dict)
+        .unwrap()
+        .clone();
+    let nums = parent_tree
+        .get(b"Nums")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone();
+    let marked = regex::bytes::Regex::new(
+        r"/Figure <</MCID (\d+)>> BDC\nq [^\n]* /DocketOverlay\d+ Do Q\nEMC",
+    )
+    .unwrap();
+    let mut drawn = 0;
+    let mut alts = Vec::new();
+    for (_, page) in doc.get_pages() {
+        let content = doc.get_page_content(page).unwrap();
+        let Some(found) = marked.captures(&content) else {
+            assert!(
+                !content.windows(14).any(|w| w == b"/DocketOverlay"),
+                "an exhibit page drawn without its tag"
+            );
+            continue;
+        };
+        drawn += 1;
+        let mcid: usize = std::str::from_utf8(&found[1]).unwrap().parse().unwrap();
+        let key = doc
+            .get_dictionary(page)
+            .unwrap()
+            .get(b"StructParents")
+            .unwrap()
+            .as_i64()
+            .unwrap();
+        let list = nums
+            .chunks(2)
+            .find(|pair| pair[0].as_i64().ok() == Some(key))
+            .map(|pair| pair[1].as_reference().unwrap())
+            .expect("the page's parent-tree entry");
+        let figure = doc.get_object(list).unwrap().as_array().unwrap()[mcid]
+            .as_reference()
+            .unwrap();
+        let element = doc.get_dictionary(figure).unwrap();
+        assert_eq!(element.get(b"S").unwrap().as_name().unwrap(), b"Figure");
+        let kids = element.get(b"K").unwrap().as_array().unwrap();
+        assert!(
+            kids.iter().any(|k| k.as_dict().is_ok_and(|mcr| {
+                mcr.get(b"MCID").and_then(Object::as_i64).ok() == Some(mcid as i64)
+                    && mcr.get(b"Pg").and_then(Object::as_reference).ok() == Some(page)
+            })),
+            "the figure does not hold the drawn page"
+        );
+        alts.push(lopdf::decode_text_string(element.get(b"Alt").unwrap()).unwrap());
+    }
+    let exhibits: Vec<_> = figures.exhibits.iter().filter(|e| e.pages > 0).collect();
+    assert_eq!(drawn, exhibits.iter().map(|e| e.pages).sum::<usize>());
+    let mut alts = alts.into_iter();
+    for e in exhibits {
+        for (n, text) in e.page_text.iter().enumerate() {
+            let alt = alts.next().unwrap();
+            assert_eq!(
+                alt,
+                format!(
+                    "Exhibit {}, page {} of {}, as issued: {text}",
+                    e.label,
+                    n + 1,
+                    e.pages
+                )
+            );
+            // The page's own words, not a placeholder.
+            assert!(text.split(' ').count() > 20, "{}: {text}", e.label);
+            assert!(!text.contains("could not be read"), "{text}");
+        }
     }
 }

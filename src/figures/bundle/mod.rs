@@ -12,15 +12,20 @@
 //! paths (`/exhibits/1.pdf`..., `/bundle/case.json`) that the template
 //! places and attaches.
 
-use chrono::NaiveDate;
+mod checks;
+mod served;
+
 use serde_json::Value;
 
 use crate::case::{Case, InterviewOutcome, Parent, Problem, Prosecution, StepKind};
 use crate::evidence::{
     BundleFigures, CASE_FILE, ChronologyRow, EventName, Evidence, Exhibit, Issued, MAX_EXHIBITS,
-    Records, RecordsError, Warning, person_key,
+    Records, RecordsError, person_key,
 };
 use crate::rules::Edition;
+
+use checks::{label_of, unproduced, warnings};
+pub use served::served;
 
 /// Why the register's evidence could not be gathered.
 #[derive(Debug, thiserror::Error)]
@@ -165,69 +170,6 @@ pub fn gather(
     })
 }
 
-/// The case's sections a bundle relies on; every other section (a
-/// referral to children's social care, a plan, a meeting) stays out of
-/// what is served on the defence.
-const SERVED_SECTIONS: &[&str] = &[
-    "reference",
-    "date",
-    "school",
-    "pupil",
-    "parents",
-    "attendance",
-    "officer",
-    "authority",
-    "prosecution",
-    "history",
-];
-
-/// What a parent other than the defendant keeps in the served case: who
-/// they are to the child (the certificate of attendance names them), not
-/// where they live or how to reach them.
-const OTHER_PARENT_FIELDS: &[&str] = &[
-    "title",
-    "given_names",
-    "family_name",
-    "relationship",
-    "parental_responsibility",
-];
-
-/// The case as it is attached to the bundle, and so served on the defence
-/// with it: only what the prosecution relies on about the defendant and
-/// the child (data minimisation, UK GDPR art. 5(1)(c)).
-pub fn served(posted: &Value, defendant: usize) -> Value {
-    let Some(object) = posted.as_object() else {
-        return posted.clone();
-    };
-    let mut out = serde_json::Map::new();
-    for (key, value) in object {
-        if !SERVED_SECTIONS.contains(&key.as_str()) {
-            continue;
-        }
-        let value = match (key.as_str(), value) {
-            ("parents", Value::Array(parents)) => Value::Array(
-                parents
-                    .iter()
-                    .enumerate()
-                    .map(|(i, parent)| match parent.as_object() {
-                        Some(fields) if i != defendant => Value::Object(
-                            fields
-                                .iter()
-                                .filter(|(k, _)| OTHER_PARENT_FIELDS.contains(&k.as_str()))
-                                .map(|(k, v)| (k.clone(), v.clone()))
-                                .collect(),
-                        ),
-                        _ => parent.clone(),
-                    })
-                    .collect(),
-            ),
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), value);
-    }
-    Value::Object(out)
-}
-
 /// The exhibits the case cites, from the register, with their files; a
 /// reference the register does not hold, or holds about another pupil, is
 /// refused.
@@ -262,10 +204,10 @@ fn exhibits(
             continue;
         }
         let pdf = records.pdf(&x.reference)?;
-        let pages = lopdf::Document::load_mem(&pdf)
-            .map_err(|e| RecordsError::Corrupt(format!("the PDF of {}: {e}", x.reference)))?
-            .get_pages()
-            .len();
+        let document = lopdf::Document::load_mem(&pdf)
+            .map_err(|e| RecordsError::Corrupt(format!("the PDF of {}: {e}", x.reference)))?;
+        let page_text = page_texts(&document);
+        let pages = page_text.len();
         let number = exhibits.len() + 1;
         let file = format!("/exhibits/{number}.pdf");
         files.push((file.clone(), pdf));
@@ -282,6 +224,7 @@ fn exhibits(
             pages,
             sha256: Some(issued.pdf_sha256.clone()),
             file: Some(file),
+            page_text,
         });
     }
     if p.exhibits.len() > MAX_EXHIBITS {
@@ -291,6 +234,40 @@ fn exhibits(
         ));
     }
     Ok((exhibits, files))
+}
+
+/// Each page's text, in reading order as the PDF draws it, with its white
+/// space made single: the alternative text of the page where an accessible
+/// bundle draws it. A page whose text cannot be read says so.
+fn page_texts(document: &lopdf::Document) -> Vec<String> {
+    document
+        .get_pages()
+        .keys()
+        .map(|&n| match document.extract_text(&[n]) {
+            Ok(text) => tidy(&text),
+            Err(e) => {
+                tracing::warn!(page = n, error = %e, "an exhibit page's text could not be read");
+                format!(
+                    "Page {n}: its text could not be read; the original is attached to this bundle."
+                )
+            }
+        })
+        .collect()
+}
+
+/// Extracted text with its white space made single and no space before
+/// a comma, full stop, semicolon, colon or closing bracket (the PDF places
+/// words, not the spaces between them).
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let glued = word.starts_with([',', '.', ';', ':', ')']);
+        if !out.is_empty() && !glued {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 /// The record of an attended interview under caution, as the last exhibit:
@@ -312,6 +289,7 @@ fn interview_exhibit(case: &Case, p: &Prosecution, exhibits: &mut Vec<Exhibit>) 
         pages: 0,
         sha256: None,
         file: None,
+        page_text: Vec::new(),
     });
     Some(label)
 }
@@ -459,154 +437,6 @@ fn chronology(
     Ok((chronology, settled))
 }
 
-/// Steps that are documents: a bundle that relies on one must produce it.
-const DOCUMENT_STEPS: &[StepKind] = &[
-    StepKind::Letter,
-    StepKind::Contract,
-    StepKind::NoticeToImprove,
-    StepKind::PenaltyNotice,
-    StepKind::SupportPlan,
-    StepKind::Referral,
-];
-
-/// Every document the chronology (and so the witness statement) relies on
-/// must be an exhibit or in the schedule of unused material: a document
-/// step without a reference, or a reference that is neither, is refused
-/// (`bundle.relied-on-not-produced`).
-fn unproduced(p: &Prosecution, chronology: &[ChronologyRow], exhibits: &[Exhibit]) -> Vec<Problem> {
-    let scheduled = |r: &str| {
-        p.unused_material
-            .iter()
-            .any(|u| u.reference.as_deref() == Some(r))
-    };
-    let produced = |r: &str| label_of(exhibits, r).is_some() || scheduled(r);
-    let mut refusals = Vec::new();
-    for (i, step) in p.chronology.iter().enumerate() {
-        if DOCUMENT_STEPS.contains(&step.kind) && step.reference.is_none() {
-            refusals.push(Problem::refusal(
-                format!("/prosecution/chronology/{i}/reference"),
-                "bundle.relied-on-not-produced",
-                "this step is a document the bundle relies on: give its reference, and produce it as an exhibit or list it (with that reference) in the schedule of unused material",
-            ));
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for row in chronology {
-        let Some(reference) = row.reference.as_deref() else {
-            continue;
-        };
-        if produced(reference) || !seen.insert(reference) {
-            continue;
-        }
-        let at = p
-            .chronology
-            .iter()
-            .position(|e| e.reference.as_deref() == Some(reference))
-            .map_or_else(
-                || "/prosecution/unused_material".to_owned(),
-                |i| format!("/prosecution/chronology/{i}/reference"),
-            );
-        refusals.push(Problem::refusal(
-            at,
-            "bundle.relied-on-not-produced",
-            format!(
-                "the chronology relies on {reference} ({}, {}), which is neither an exhibit nor in the schedule of unused material: exhibit it, or list it there with `reference` {reference}",
-                row.event,
-                row.date.format("%-d %B %Y")
-            ),
-        ));
-    }
-    refusals
-}
-
-/// The label of the exhibit of a reference, if it was produced.
-fn label_of(exhibits: &[Exhibit], reference: &str) -> Option<String> {
-    exhibits
-        .iter()
-        .find(|e| e.reference.as_deref() == Some(reference))
-        .map(|e| e.label.clone())
-}
-
-/// The weaker gaps a prosecutor should read.
-fn warnings(
-    case: &Case,
-    p: &Prosecution,
-    edition: Edition,
-    history: &[Issued],
-    exhibits: &[Exhibit],
-) -> Vec<Warning> {
-    let mut warnings = Vec::new();
-    let mut warn = |rule: &str, detail: String| {
-        warnings.push(Warning {
-            rule: rule.to_owned(),
-            detail,
-        });
-    };
-    let has_kind = |kinds: &[&str], steps: &[StepKind]| {
-        history.iter().any(|d| kinds.contains(&d.kind.as_str()))
-            || p.chronology.iter().any(|e| steps.contains(&e.kind))
-    };
-    if edition == Edition::Kpas2024
-        && !has_kind(&["notice-to-improve"], &[StepKind::NoticeToImprove])
-    {
-        warn(
-            "bundle.no-notice-to-improve",
-            "no notice to improve is on file for this child: the court may ask whether the parent was warned and given time to improve".into(),
-        );
-    }
-    if !has_kind(
-        &[
-            "attendance-contract",
-            "parenting-contract",
-            "formal-attendance-meeting-invitation",
-        ],
-        &[StepKind::Contract, StepKind::FormalMeeting],
-    ) {
-        warn(
-            "bundle.no-support-on-record",
-            "no attendance contract or formal attendance meeting is on record: the bundle does not show that support was offered first".into(),
-        );
-    }
-    if let Some(offer) = p
-        .interview
-        .as_ref()
-        .and_then(|iv| iv.offer_reference.as_deref())
-        && label_of(exhibits, offer).is_none()
-    {
-        warn(
-            "bundle.interview-offer-not-exhibited",
-            format!("the letter offering the interview ({offer}) is not among the exhibits"),
-        );
-    }
-    let marks: Vec<NaiveDate> = case
-        .attendance
-        .iter()
-        .flat_map(|a| &a.sessions)
-        .map(|m| m.date)
-        .filter(|d| *d >= p.offence_from && *d <= p.offence_to)
-        .collect();
-    let (first, last) = (marks.iter().min(), marks.iter().max());
-    let school_days = |from: NaiveDate, to: NaiveDate| {
-        from.iter_days()
-            .take_while(|d| *d < to)
-            .any(crate::rules::calendar::is_working_day)
-    };
-    if first.is_some_and(|f| school_days(p.offence_from, *f))
-        || last.is_some_and(|l| {
-            school_days(
-                l.succ_opt().unwrap_or(*l),
-                p.offence_to.succ_opt().unwrap_or(p.offence_to),
-            )
-        })
-    {
-        warn(
-            "bundle.register-partial",
-            "the register marks given do not cover the whole offence period: the certificate shows only the days given".into(),
-        );
-    }
-    warnings
-}
-
 /// The refusal of an exhibit that is not a document issued about this
 /// pupil, whether it exists or not.
 fn not_this_pupils(reference: &str) -> String {
@@ -620,27 +450,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_served_case_holds_only_what_the_prosecution_relies_on() {
-        let posted = serde_json::json!({
-            "reference": "R1", "date": "2026-11-23",
-            "pupil": {"given_names": "Ava"},
-            "parents": [
-                {"given_names": "Jo", "family_name": "Day", "relationship": "mother",
-                 "parental_responsibility": true, "address": {"lines": ["1 High St"]}, "language": "pl"},
-                {"given_names": "Sam", "family_name": "Day", "relationship": "father",
-                 "parental_responsibility": true, "address": {"lines": ["9 Low Rd"]}}
-            ],
-            "referral": {"agency": "Front Door"},
-            "prosecution": {"defendant": 1}
-        });
-        let served = served(&posted, 1);
-        assert!(served.get("referral").is_none(), "{served}");
-        assert_eq!(served["parents"][1], posted["parents"][1]);
+    fn extracted_text_reads_as_sentences() {
         assert_eq!(
-            served["parents"][0],
-            serde_json::json!({"given_names": "Jo", "family_name": "Day", "relationship": "mother", "parental_responsibility": true})
+            tidy("Hockers Lane ,  Maidstone\n ME14 5JT . Dear Mrs Garside ,"),
+            "Hockers Lane, Maidstone ME14 5JT. Dear Mrs Garside,"
         );
-        assert_eq!(served["prosecution"], posted["prosecution"]);
     }
 
     #[test]

@@ -8,8 +8,21 @@
 //! the source page as a form XObject, scaled to `width`, with the objects it
 //! uses (fonts, images, colour spaces) copied across. Nothing of the source
 //! is re-typeset: the exhibit is the issued document's own content.
+//!
+//! A template that also places `#metadata(true) <docket-tagged-overlays>`
+//! makes an accessible document (PDF/UA-1 as well as PDF/A-3b): each of its
+//! overlays gives `alt`, the text of the exhibit's page, and the template
+//! puts a `figure` with the same `alt` where the page is drawn. The drawn
+//! page is then marked content of that figure's structure element (a new
+//! MCID on the page, entered in the parent tree), and the source's own
+//! marked-content operators are left out of the form (its structure tree
+//! stays with the original, which is attached unchanged), so that every
+//! piece of content on the page is tagged and nothing points at a structure
+//! tree the document does not have.
 
 use std::collections::{BTreeMap, HashMap};
+
+mod tags;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use typst::foundations::{Label, Selector, Value};
@@ -19,6 +32,9 @@ use typst_layout::PagedDocument;
 
 /// The label templates give the metadata of an overlay.
 pub const LABEL: &str = "docket-overlay";
+
+/// The label of the metadata that asks for tagged overlays.
+pub const TAGGED_LABEL: &str = "docket-tagged-overlays";
 
 /// One page of a supplied PDF to draw onto a page of the document.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +51,9 @@ pub struct Overlay {
     pub y: f64,
     /// Width to scale the source page to, in points.
     pub width: f64,
+    /// The page's text, as the alternative text of the figure it is drawn
+    /// in (tagged overlays only).
+    pub alt: Option<String>,
 }
 
 /// Why overlays could not be drawn.
@@ -49,6 +68,12 @@ pub enum OverlayError {
     /// A PDF could not be read or written.
     #[error("overlay: {0}")]
     Pdf(#[from] lopdf::Error),
+    /// A tagged overlay's figure is not in the structure tree.
+    #[error("no figure in the structure tree has the alternative text of the overlay of {0}")]
+    NoFigure(String),
+    /// The structure tree is not in the form the export writes.
+    #[error("the structure tree cannot take a tagged overlay: {0}")]
+    Structure(&'static str),
     /// The source has no such page.
     #[error("{file} has no page {page}")]
     NoPage {
@@ -59,14 +84,26 @@ pub enum OverlayError {
     },
 }
 
+fn label(name: &str) -> Result<Selector, OverlayError> {
+    Label::new(PicoStr::intern(name))
+        .map(Selector::Label)
+        .ok_or_else(|| OverlayError::Metadata(format!("`{name}` is not a valid label")))
+}
+
+/// Whether the document asks for tagged overlays (an accessible bundle).
+pub fn tagged(document: &PagedDocument) -> Result<bool, OverlayError> {
+    use typst::introspection::Introspector;
+    Ok(!document
+        .introspector()
+        .query(&label(TAGGED_LABEL)?)
+        .is_empty())
+}
+
 /// The overlays a compiled document asks for.
 pub fn requested(document: &PagedDocument) -> Result<Vec<Overlay>, OverlayError> {
     use typst::introspection::Introspector;
     let introspector = document.introspector();
-    let selector =
-        Selector::Label(Label::new(PicoStr::intern(LABEL)).ok_or_else(|| {
-            OverlayError::Metadata("the overlay label is not a valid label".into())
-        })?);
+    let selector = label(LABEL)?;
     let mut out = Vec::new();
     for content in introspector.query(&selector) {
         let Some(meta) = content.to_packed::<MetadataElem>() else {
@@ -96,6 +133,11 @@ pub fn requested(document: &PagedDocument) -> Result<Vec<Overlay>, OverlayError>
         ) else {
             return Err(OverlayError::Metadata(format!("{:?}", meta.value)));
         };
+        let alt = match get("alt") {
+            Some(Value::Str(alt)) => Some(alt.to_string()),
+            None | Some(Value::None) => None,
+            Some(other) => return Err(OverlayError::Metadata(format!("alt: {other:?}"))),
+        };
         out.push(Overlay {
             target: page.get() - 1,
             file: file.to_string(),
@@ -103,6 +145,7 @@ pub fn requested(document: &PagedDocument) -> Result<Vec<Overlay>, OverlayError>
             x,
             y,
             width,
+            alt,
         });
     }
     Ok(out)
@@ -164,12 +207,14 @@ fn rewrite_dict(
 }
 
 /// A source page as a form XObject in `to`: its content (decoded and
-/// joined) with its resources, bounded by its media box.
+/// joined; without its marked-content operators when `untag`) with its
+/// resources, bounded by its media box.
 fn page_form(
     from: &Document,
     to: &mut Document,
     file: &str,
     page: usize,
+    untag: bool,
     map: &mut HashMap<ObjectId, ObjectId>,
 ) -> Result<(ObjectId, f64, f64), OverlayError> {
     let pages = from.get_pages();
@@ -179,7 +224,10 @@ fn page_form(
             file: file.to_owned(),
             page,
         })?;
-    let content = from.get_page_content(page_id)?;
+    let mut content = from.get_page_content(page_id)?;
+    if untag {
+        content = tags::untagged(&content)?;
+    }
     let page_dict = from.get_dictionary(page_id)?;
     let media_box = page_dict.get(b"MediaBox").ok().cloned().unwrap_or_else(|| {
         Object::Array(vec![
@@ -222,16 +270,25 @@ fn page_form(
 /// document's title rather than its file name (the PDF/UA export does that
 /// by itself; a document exported without it asks for it here). Returns
 /// the new PDF.
+///
+/// With `tagged`, every overlay must give its `alt`, and each is drawn as
+/// marked content of the figure with that alternative text.
 pub fn apply(
     pdf: &[u8],
     overlays: &[Overlay],
     files: &[(String, Vec<u8>)],
     show_title: bool,
+    tagged: bool,
 ) -> Result<Vec<u8>, OverlayError> {
     if overlays.is_empty() && !show_title {
         return Ok(pdf.to_vec());
     }
     let mut doc = Document::load_mem(pdf)?;
+    let mut tree = if tagged {
+        Some(tags::Tree::read(&doc)?)
+    } else {
+        None
+    };
     if show_title {
         let catalog = doc.catalog_mut()?;
         let mut prefs = match catalog.get(b"ViewerPreferences") {
@@ -259,7 +316,7 @@ pub fn apply(
             continue;
         };
         let (form, source_width, source_height) =
-            page_form(source, &mut doc, &overlay.file, overlay.page, map)?;
+            page_form(source, &mut doc, &overlay.file, overlay.page, tagged, map)?;
         let Some(&page_id) = targets.get(&(overlay.target as u32 + 1)) else {
             continue;
         };
@@ -274,10 +331,18 @@ pub fn apply(
         let scale = overlay.width / source_width;
         let bottom = page_height - overlay.y - source_height * scale;
         let name = format!("DocketOverlay{n}");
-        let draw = format!(
+        let mut draw = format!(
             "q {scale:.6} 0 0 {scale:.6} {:.3} {bottom:.3} cm /{name} Do Q\n",
             overlay.x
         );
+        if let Some(tree) = tree.as_mut() {
+            let alt = overlay
+                .alt
+                .as_deref()
+                .ok_or_else(|| OverlayError::Metadata(format!("{} needs alt", overlay.file)))?;
+            let mcid = tree.mark(&mut doc, page_id, alt, &overlay.file)?;
+            draw = format!("/Figure <</MCID {mcid}>> BDC\n{draw}EMC\n");
+        }
         let draw_id = doc.add_object(Object::Stream(Stream::new(
             Dictionary::new(),
             draw.into_bytes(),
