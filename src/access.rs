@@ -31,6 +31,10 @@ pub enum Scope {
     /// Put a mistaken event right: a `corrected` event superseding it.
     #[serde(rename = "register:correct")]
     RegisterCorrect,
+    /// Decide to prosecute or withdraw a lapsed penalty notice (the Courts
+    /// Team): list lapsed notices and record the decision.
+    #[serde(rename = "register:decide")]
+    RegisterDecide,
     /// Create batches, read their status and download their files.
     #[serde(rename = "batches")]
     Batches,
@@ -47,12 +51,13 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope, in the order the documentation lists them.
-    pub const ALL: [Self; 9] = [
+    pub const ALL: [Self; 10] = [
         Self::DocumentsRender,
         Self::DocumentsIssue,
         Self::RegisterRead,
         Self::RegisterEvents,
         Self::RegisterCorrect,
+        Self::RegisterDecide,
         Self::Batches,
         Self::TemplatesDraft,
         Self::AuditRead,
@@ -67,6 +72,7 @@ impl Scope {
             Self::RegisterRead => "register:read",
             Self::RegisterEvents => "register:events",
             Self::RegisterCorrect => "register:correct",
+            Self::RegisterDecide => "register:decide",
             Self::Batches => "batches",
             Self::TemplatesDraft => "templates:draft",
             Self::AuditRead => "audit:read",
@@ -87,6 +93,9 @@ impl Scope {
             Self::RegisterRead => "reprints, pupils' histories and notices' statuses",
             Self::RegisterEvents => "record paid, withdrawn, prosecution started",
             Self::RegisterCorrect => "correct a mistaken event (a corrected event superseding it)",
+            Self::RegisterDecide => {
+                "list lapsed penalty notices and decide to prosecute or withdraw each"
+            }
             Self::Batches => "create batches, read their status, download their files",
             Self::TemplatesDraft => "render drafts and use the studio",
             Self::AuditRead => "read the audit trail",

@@ -101,6 +101,8 @@ pub enum EventName {
     ProsecutionStarted,
     /// An earlier event was recorded in error and is superseded.
     Corrected,
+    /// The authority decided to prosecute or withdraw a lapsed notice.
+    Decision,
 }
 
 impl EventName {
@@ -113,6 +115,7 @@ impl EventName {
             Self::Withdrawn => "withdrawn",
             Self::ProsecutionStarted => "prosecution-started",
             Self::Corrected => "corrected",
+            Self::Decision => "decision",
         }
     }
 
@@ -124,6 +127,7 @@ impl EventName {
             Self::Withdrawn,
             Self::ProsecutionStarted,
             Self::Corrected,
+            Self::Decision,
         ]
         .into_iter()
         .find(|e| e.as_str() == name)
@@ -205,6 +209,12 @@ pub struct Event {
     /// For withdrawals and corrections: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// For a decision: prosecute or withdraw.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<crate::rules::lapse::Decision>,
+    /// For a decision: who made it (a named officer and role).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
     /// For a correction: the event it supersedes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub supersedes: Option<i64>,

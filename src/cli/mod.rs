@@ -5,6 +5,7 @@
 mod audit;
 mod batch;
 mod keys;
+mod notices;
 mod render;
 mod serve;
 mod templates;
@@ -20,6 +21,7 @@ use crate::document::Docket;
 pub use audit::{AuditArgs, AuditCommand};
 pub use batch::{BatchArgs, OrderArg};
 pub use keys::KeysCommand;
+pub use notices::NoticesCommand;
 pub use render::RenderArgs;
 pub use serve::ServeArgs;
 pub use templates::TemplatesCommand;
@@ -59,6 +61,9 @@ pub enum Command {
     Keys(KeysCommand),
     /// Read the audit trail (who saw a child's records), or verify it.
     Audit(AuditArgs),
+    /// Lapsed penalty notices and the decision each needs
+    #[command(subcommand)]
+    Notices(NoticesCommand),
 }
 
 /// Exit code when the case data or the request is refused.
@@ -76,6 +81,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Batch(args) => batch::batch(&cli.templates, &args),
         Command::Keys(command) => keys::run(command),
         Command::Audit(args) => audit::run(args),
+        Command::Notices(command) => notices::run(&cli.templates, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,6 +30,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/v1/documents", routing::get(list))
         .route("/v1/documents/{id}/status", routing::get(status))
         .route("/v1/documents/{id}/events", routing::post(add_event))
+        .route("/v1/documents/{id}/decision", routing::post(add_decision))
+        .route("/v1/notices/lapsed", routing::get(lapsed))
 }
 
 /// A document the caller may not see is answered as one that does not
@@ -162,8 +164,8 @@ async fn status(
 }
 
 /// `POST /v1/documents/{reference}/events`: records `paid`, `withdrawn`,
-/// `prosecution-started` or `corrected`, if the law allows it; answers
-/// with the timeline.
+/// `prosecution-started`, `decision` or `corrected`, if the law allows it;
+/// answers with the timeline.
 async fn add_event(
     State(state): State<AppState>,
     Path(reference): Path<String>,
@@ -173,10 +175,62 @@ async fn add_event(
 ) -> Result<Response, ApiError> {
     require(&caller, Scope::RegisterEvents)?;
     let value = json_body(&headers, body, state.body_limit)?;
-    // Putting a mistake right is for a privileged key only.
-    if value.get("event").and_then(serde_json::Value::as_str) == Some("corrected") {
-        require(&caller, Scope::RegisterCorrect)?;
+    match value.get("event").and_then(serde_json::Value::as_str) {
+        // Putting a mistake right is for a privileged key only.
+        Some("corrected") => require(&caller, Scope::RegisterCorrect)?,
+        Some("decision") => require(&caller, Scope::RegisterDecide)?,
+        _ => {}
     }
+    record(state, reference, caller, value).await
+}
+
+/// `POST /v1/documents/{reference}/decision`: the decision on a lapsed
+/// notice (`prosecute` or `withdraw`, the reasons, who decided and when),
+/// an event on its timeline.
+async fn add_decision(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require(&caller, Scope::RegisterDecide)?;
+    let mut value = json_body(&headers, body, state.body_limit)?;
+    let Some(fields) = value.as_object_mut() else {
+        return Err(ApiError::Invalid(vec![crate::case::Problem::new(
+            "",
+            "a decision is a JSON object: {\"decision\": \"prosecute\" or \"withdraw\", \"reasons\", \"decided_by\", \"on\"}",
+        )]));
+    };
+    if fields.contains_key("event") {
+        return Err(ApiError::Invalid(vec![crate::case::Problem::new(
+            "/event",
+            "is not a field of a decision: this route records a decision only",
+        )]));
+    }
+    // Named here: a tagged event's own errors do not say which field.
+    if let Some(decision) = fields.get("decision")
+        && decision
+            .as_str()
+            .and_then(crate::rules::lapse::Decision::parse)
+            .is_none()
+    {
+        return Err(ApiError::Invalid(vec![crate::case::Problem::new(
+            "/decision",
+            "is `prosecute` or `withdraw`",
+        )]));
+    }
+    fields.insert("event".into(), "decision".into());
+    record(state, reference, caller, value).await
+}
+
+/// Records the event in `value` on `reference`, for a caller who may.
+async fn record(
+    state: AppState,
+    reference: String,
+    caller: Caller,
+    value: serde_json::Value,
+) -> Result<Response, ApiError> {
     // A document the caller may not see cannot be changed by it either.
     let register = Arc::clone(&state.register);
     let r = reference.clone();
@@ -188,18 +242,18 @@ async fn add_event(
         let pointer: String = e.path().iter().map(|seg| format!("/{seg}")).collect();
         ApiError::Invalid(vec![crate::case::Problem::new(
             pointer,
-            format!("not an event docket knows ({{\"event\": \"paid\", \"amount_pence\", \"on\"}}, {{\"event\": \"withdrawn\", \"ground\", \"reason\", \"on\"}}, {{\"event\": \"prosecution-started\", \"on\"}} or {{\"event\": \"corrected\", \"supersedes\", \"reason\", \"on\"}}): {}", e.inner()),
+            format!("not an event docket knows ({{\"event\": \"paid\", \"amount_pence\", \"on\"}}, {{\"event\": \"withdrawn\", \"ground\", \"reason\", \"on\"}}, {{\"event\": \"prosecution-started\", \"on\"}}, {{\"event\": \"decision\", \"decision\", \"reasons\", \"decided_by\", \"on\"}} or {{\"event\": \"corrected\", \"supersedes\", \"reason\", \"on\"}}): {}", e.inner()),
         )])
     })?;
     // Its text is checked as a case's is: it may be printed in a bundle.
     let docket = state.docket();
-    if let Some((at, text)) = event.text() {
-        let problems = crate::case::check_text(at, text, crate::register::MAX_EVENT_TEXT, &|c| {
-            docket.covers(c)
-        });
-        if !problems.is_empty() {
-            return Err(ApiError::Invalid(problems));
-        }
+    let problems: Vec<_> = event
+        .texts()
+        .into_iter()
+        .flat_map(|(at, text, max)| crate::case::check_text(at, text, max, &|c| docket.covers(c)))
+        .collect();
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid(problems));
     }
     let by = caller.actor();
     let register = Arc::clone(&state.register);
@@ -211,4 +265,48 @@ async fn add_event(
         (StatusCode::CREATED, Json(json!({ "timeline": timeline }))).into_response(),
         &issued.pupil_upn,
     ))
+}
+
+/// `?as_of=` of the lapsed list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LapsedQuery {
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// `GET /v1/notices/lapsed?as_of=DATE`: every penalty notice whose last day
+/// to pay has passed unpaid, with nothing else recorded, oldest first,
+/// with the days left before the six-month limit. A school's key sees its
+/// schools' notices only.
+async fn lapsed(
+    State(state): State<AppState>,
+    query: Result<Query<LapsedQuery>, QueryRejection>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    require(&caller, Scope::RegisterDecide)?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::BadRequest(format!(
+            "give the day as ?as_of=YYYY-MM-DD (default today): {}",
+            e.body_text()
+        ))
+    })?;
+    let as_of = query
+        .as_of
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let register = Arc::clone(&state.register);
+    let mut notices = tokio::task::spawn_blocking(move || register.lapsed(as_of)).await??;
+    notices.retain(|n| caller.sees_school(n.school_urn.as_deref()));
+    // The trail records every notice the list showed.
+    let references = notices.iter().map(|n| n.reference.clone()).collect();
+    let mut response = Json(json!({
+        "as_of": as_of,
+        "limit_from": crate::rules::lapse::LIMIT_FROM,
+        "notices": notices,
+    }))
+    .into_response();
+    response.extensions_mut().insert(AuditNote {
+        references,
+        ..AuditNote::default()
+    });
+    Ok(response)
 }

@@ -220,7 +220,10 @@ fn store_in(tx: &Connection, doc: &NewDocument<'_>) -> Result<(), RegisterError>
 }
 
 /// The terms of a penalty notice as stored with it.
-fn parse_terms(reference: &str, text: &str) -> Result<crate::rules::penalty::Terms, RegisterError> {
+pub(super) fn parse_terms(
+    reference: &str,
+    text: &str,
+) -> Result<crate::rules::penalty::Terms, RegisterError> {
     serde_json::from_str(text).map_err(|e| {
         RegisterError::Corrupt(format!(
             "document {reference}: its terms are not readable: {e}"

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Register, RegisterError, date, now};
 use crate::evidence::{Event, EventName};
 use crate::rules::events::{self, EventRefusal, Proposed, Standing, Subject, WithdrawalGround};
+use crate::rules::lapse::{self, Decision, DecisionRefusal};
 
 /// An event a caller records on an issued document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -39,6 +40,20 @@ pub enum EventKind {
         /// The day.
         on: NaiveDate,
     },
+    /// The authority's decision on a lapsed notice: prosecute or withdraw
+    /// it, why, and who decided.
+    Decision {
+        /// Prosecute or withdraw.
+        decision: Decision,
+        /// The reasons, in words: the evidence and the factors weighed.
+        #[schemars(length(min = 1, max = 1000))]
+        reasons: String,
+        /// Who decided: a named officer and their role.
+        #[schemars(length(min = 1, max = 200))]
+        decided_by: String,
+        /// The day of the decision.
+        on: NaiveDate,
+    },
     /// An earlier event was recorded in error: this one supersedes it.
     Corrected {
         /// The id of the event it supersedes (see the timeline).
@@ -54,6 +69,9 @@ pub enum EventKind {
 /// The longest free text an event may carry.
 pub const MAX_EVENT_TEXT: usize = 1000;
 
+/// The longest name and role of a decision's maker.
+pub const MAX_DECIDER_TEXT: usize = 200;
+
 impl EventKind {
     /// Its name on the timeline.
     pub fn name(&self) -> EventName {
@@ -62,6 +80,7 @@ impl EventKind {
             Self::Withdrawn { .. } => EventName::Withdrawn,
             Self::ProsecutionStarted { .. } => EventName::ProsecutionStarted,
             Self::Corrected { .. } => EventName::Corrected,
+            Self::Decision { .. } => EventName::Decision,
         }
     }
 
@@ -71,17 +90,26 @@ impl EventKind {
             Self::Paid { on, .. }
             | Self::Withdrawn { on, .. }
             | Self::ProsecutionStarted { on }
-            | Self::Corrected { on, .. } => *on,
+            | Self::Corrected { on, .. }
+            | Self::Decision { on, .. } => *on,
         }
     }
 
-    /// Its free text, with the field it is in.
-    pub fn text(&self) -> Option<(&'static str, &str)> {
+    /// Its free text, each with the field it is in and its longest length.
+    pub fn texts(&self) -> Vec<(&'static str, &str, usize)> {
         match self {
             Self::Withdrawn { reason, .. } | Self::Corrected { reason, .. } => {
-                Some(("/reason", reason))
+                vec![("/reason", reason, MAX_EVENT_TEXT)]
             }
-            _ => None,
+            Self::Decision {
+                reasons,
+                decided_by,
+                ..
+            } => vec![
+                ("/reasons", reasons, MAX_EVENT_TEXT),
+                ("/decided_by", decided_by, MAX_DECIDER_TEXT),
+            ],
+            _ => Vec::new(),
         }
     }
 
@@ -93,6 +121,7 @@ impl EventKind {
             Self::Withdrawn { .. } => Proposed::Withdrawn,
             Self::ProsecutionStarted { .. } => Proposed::ProsecutionStarted,
             Self::Corrected { .. } => Proposed::Corrected,
+            Self::Decision { .. } => Proposed::Decision,
         }
     }
 }
@@ -108,6 +137,16 @@ pub struct Refused {
     pub detail: String,
 }
 
+impl From<DecisionRefusal> for Refused {
+    fn from(r: DecisionRefusal) -> Self {
+        Self {
+            field: r.field(),
+            rule: r.rule(),
+            detail: r.to_string(),
+        }
+    }
+}
+
 impl From<EventRefusal> for Refused {
     fn from(r: EventRefusal) -> Self {
         Self {
@@ -119,13 +158,14 @@ impl From<EventRefusal> for Refused {
 }
 
 /// Where a document stands: its effective events (none superseded).
-fn standing(timeline: &[Event]) -> Standing {
+pub(super) fn standing(timeline: &[Event]) -> Standing {
     let mut standing = Standing::default();
     for e in timeline.iter().filter(|e| e.superseded_by.is_none()) {
         match e.event {
             EventName::Paid => standing.ended = Some(("paid", e.on)),
             EventName::Withdrawn => standing.ended = Some(("withdrawn", e.on)),
             EventName::ProsecutionStarted => standing.prosecuted = Some(e.on),
+            EventName::Decision => standing.decided = e.decision.map(|d| (d, e.on)),
             EventName::Issued | EventName::Corrected => {}
         }
     }
@@ -153,14 +193,13 @@ impl Register {
             served_on: issued.served_on,
             terms: terms.as_ref(),
         };
-        events::check(
-            event.proposed(),
-            event.on(),
-            &subject,
-            &standing(&timeline),
-            today,
-        )
-        .map_err(|r| RegisterError::Refused(r.into()))?;
+        let standing = standing(&timeline);
+        events::check(event.proposed(), event.on(), &subject, &standing, today)
+            .map_err(|r| RegisterError::Refused(r.into()))?;
+        if let EventKind::Decision { on, .. } = event {
+            lapse::check_decision(*on, terms.as_ref(), &standing)
+                .map_err(|r| RegisterError::Refused(r.into()))?;
+        }
         if let EventKind::Corrected { supersedes, .. } = event {
             let target = timeline.iter().find(|e| e.id == *supersedes);
             let why = match target {
@@ -193,10 +232,19 @@ impl Register {
             EventKind::Corrected {
                 reason, supersedes, ..
             } => (None, Some(reason.as_str()), None, Some(*supersedes)),
+            EventKind::Decision { reasons, .. } => (None, Some(reasons.as_str()), None, None),
+        };
+        let (decision, decided_by) = match event {
+            EventKind::Decision {
+                decision,
+                decided_by,
+                ..
+            } => (Some(decision.as_str()), Some(decided_by.as_str())),
+            _ => (None, None),
         };
         tx.prepare_cached(
-            "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at, ground, supersedes, key_id, on_behalf_of)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at, ground, supersedes, key_id, on_behalf_of, decision, decided_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             reference,
@@ -209,7 +257,9 @@ impl Register {
             ground,
             supersedes,
             by.key_id,
-            by.on_behalf_of
+            by.on_behalf_of,
+            decision,
+            decided_by
         ])?;
         let timeline = timeline_in(&tx, reference)?;
         tx.commit()?;
@@ -227,7 +277,8 @@ pub(super) fn timeline_in(conn: &Connection, reference: &str) -> Result<Vec<Even
     let mut stmt = conn.prepare_cached(
         "SELECT e.event, e.on_date, e.amount_pence, e.reason, e.recorded_by, e.recorded_at, e.id,
                 e.ground, e.supersedes,
-                (SELECT c.id FROM events c WHERE c.supersedes = e.id)
+                (SELECT c.id FROM events c WHERE c.supersedes = e.id),
+                e.decision, e.decided_by
          FROM events e WHERE e.reference = ?1 ORDER BY e.id",
     )?;
     let rows = stmt.query_map(params![reference], |r| {
@@ -246,16 +297,29 @@ pub(super) fn timeline_in(conn: &Connection, reference: &str) -> Result<Vec<Even
                 r.get::<_, Option<i64>>(8)?,
                 r.get::<_, Option<i64>>(9)?,
             ),
+            (
+                r.get::<_, Option<String>>(10)?,
+                r.get::<_, Option<String>>(11)?,
+            ),
         ))
     })?;
     let mut events = Vec::new();
     for row in rows {
-        let ((event, on, amount_pence, reason, by), (recorded_at, id, ground, supersedes, by_id)) =
-            row?;
+        let (
+            (event, on, amount_pence, reason, by),
+            (recorded_at, id, ground, supersedes, by_id),
+            (decision, decided_by),
+        ) = row?;
         let row = || format!("event {id} of {reference}");
         let ground = match ground {
             Some(g) => Some(WithdrawalGround::parse(&g).ok_or_else(|| {
                 RegisterError::Corrupt(format!("{}: `{g}` is not a ground", row()))
+            })?),
+            None => None,
+        };
+        let decision = match decision {
+            Some(d) => Some(Decision::parse(&d).ok_or_else(|| {
+                RegisterError::Corrupt(format!("{}: `{d}` is not a decision", row()))
             })?),
             None => None,
         };
@@ -268,6 +332,8 @@ pub(super) fn timeline_in(conn: &Connection, reference: &str) -> Result<Vec<Even
             amount_pence,
             ground,
             reason,
+            decision,
+            decided_by,
             supersedes,
             superseded_by: by_id,
             by,

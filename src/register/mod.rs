@@ -21,6 +21,7 @@ mod batches;
 mod documents;
 mod events;
 mod keys;
+mod lapsed;
 mod numbers;
 mod outcomes;
 mod scoped;
@@ -30,8 +31,9 @@ pub use batches::{
     BatchRecord, BatchRow, BatchState, CallbackState, CaseText, Created, NewBatch, RecordState,
 };
 pub use documents::NewDocument;
-pub use events::{EventKind, MAX_EVENT_TEXT, Refused};
+pub use events::{EventKind, MAX_DECIDER_TEXT, MAX_EVENT_TEXT, Refused};
 pub use keys::{KEY_LIFETIME, KeyState, complete_key_in};
+pub use lapsed::{Lapsed, LapsedDecision};
 pub use numbers::{Claim, NumberStatus, Series};
 pub use scoped::Scoped;
 
@@ -51,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_callback_given_up.sql"),
     include_str!("../../migrations/0006_legal_state.sql"),
     include_str!("../../migrations/0007_access.sql"),
+    include_str!("../../migrations/0008_decisions.sql"),
 ];
 
 /// What can go wrong with the register.

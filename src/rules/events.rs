@@ -94,6 +94,8 @@ pub enum Proposed {
     ProsecutionStarted,
     /// A correction of an earlier event.
     Corrected,
+    /// A decision on a lapsed notice (checked by [`super::lapse`]).
+    Decision,
 }
 
 /// The document the event is about, as the rules need it.
@@ -196,6 +198,8 @@ pub struct Standing {
     pub ended: Option<(&'static str, NaiveDate)>,
     /// When prosecution began.
     pub prosecuted: Option<NaiveDate>,
+    /// The decision on the lapsed notice, and when it was made.
+    pub decided: Option<(super::lapse::Decision, NaiveDate)>,
 }
 
 /// What is due on a penalty notice paid on `on`: the first amount whose
@@ -381,7 +385,7 @@ mod tests {
         );
         let ended = Standing {
             ended: Some(("paid", d(2026, 12, 1))),
-            prosecuted: None,
+            ..Standing::default()
         };
         let n = notice(&t);
         assert_eq!(

@@ -467,7 +467,7 @@ pub fn notice_case(i: usize) -> serde_json::Value {
 }
 
 /// Every scope.
-pub const ALL_SCOPES: [docket::access::Scope; 9] = docket::access::Scope::ALL;
+pub const ALL_SCOPES: [docket::access::Scope; 10] = docket::access::Scope::ALL;
 
 /// Makes a key named `name` with `scopes` (for `schools`, if given) in
 /// `register`, and gives its token.

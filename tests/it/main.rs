@@ -16,6 +16,7 @@ mod documents;
 mod hardening;
 mod http_api;
 mod injection;
+mod lapsed;
 mod legal_state;
 mod maintain;
 mod openapi;

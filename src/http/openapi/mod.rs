@@ -9,6 +9,8 @@
 
 use serde_json::{Map, Value, json};
 
+mod notices;
+
 use crate::templates::TemplateStore;
 use crate::templates::catalogue::EditionOverview;
 
@@ -56,6 +58,11 @@ pub fn document(store: &TemplateStore) -> Value {
         &mut schemas,
     );
     schemas.insert("DocumentEvent".into(), event);
+    let lapsed = hoist(
+        serde_json::to_value(schemars::schema_for!(crate::register::Lapsed)).unwrap_or_default(),
+        &mut schemas,
+    );
+    schemas.insert("LapsedNotice".into(), lapsed);
     let batch = hoist(
         serde_json::to_value(schemars::schema_for!(crate::batch::BatchRequest)).unwrap_or_default(),
         &mut schemas,
@@ -347,6 +354,9 @@ fn scope_of(method: &str, path: &str) -> Option<&'static str> {
             "register:read"
         }
         ("post", "/v1/documents/{id}/events") => "register:events",
+        ("post", "/v1/documents/{id}/decision") | ("get", "/v1/notices/lapsed") => {
+            "register:decide"
+        }
         (_, p) if p.starts_with("/v1/batches") => "batches",
         (_, p) if p.starts_with("/v1/keys") => "keys:admin",
         (_, "/v1/audit") => "audit:read",
@@ -361,6 +371,7 @@ fn secure(doc: &mut Value) {
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return;
     };
+    notices::add(paths);
     paths.insert("/v1/keys".into(), json!({
         "get": {
             "summary": "Every API key (never a secret)",

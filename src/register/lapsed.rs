@@ -1,0 +1,135 @@
+//! Lapsed penalty notices: every issued notice whose last day to pay has
+//! passed with no payment, withdrawal or prosecution recorded, oldest first,
+//! with the decision it needs (or has) and the days left before the
+//! six-month limit for laying an information ([`crate::rules::lapse`]).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{Register, RegisterError, date};
+use crate::rules::lapse::{self, Decision};
+
+/// A lapsed notice, as the Courts Team lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Lapsed {
+    /// The notice's number.
+    pub reference: String,
+    /// The pupil's UPN (the register is keyed by it).
+    pub pupil_upn: String,
+    /// The school, as the notice names it.
+    pub school: String,
+    /// The school's DfE URN, if the case gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub school_urn: Option<String>,
+    /// The parent it was issued to.
+    pub recipient: String,
+    /// The day it was issued.
+    pub issued_on: NaiveDate,
+    /// The day it is taken to be received.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served_on: Option<NaiveDate>,
+    /// The last day it could be paid.
+    pub last_pay_by: NaiveDate,
+    /// The offence period it is for.
+    pub offence_from: NaiveDate,
+    /// The last day of the offence period.
+    pub offence_to: NaiveDate,
+    /// The last day an information may be laid (six months on).
+    pub information_by: NaiveDate,
+    /// Days from `as_of` to `information_by` (negative once past).
+    pub days_left: i64,
+    /// The decision recorded, if any: prosecute or withdraw, and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<LapsedDecision>,
+}
+
+/// The decision that stands on a lapsed notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct LapsedDecision {
+    /// Prosecute or withdraw.
+    pub decision: Decision,
+    /// The day it was made.
+    pub on: NaiveDate,
+    /// Who made it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+}
+
+impl Register {
+    /// Every penalty notice lapsed on `as_of`, oldest first (by its last
+    /// day to pay, then its number).
+    pub fn lapsed(&self, as_of: NaiveDate) -> Result<Vec<Lapsed>, RegisterError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.reference, d.pupil_upn, d.school, d.school_urn, d.recipient_name,
+                    d.issued_on, d.served_on, d.terms_json, c.offence_from, c.offence_to
+             FROM documents d JOIN notice_claims c ON c.reference = d.reference
+             WHERE d.kind = 'penalty-notice' AND d.terms_json IS NOT NULL
+             ORDER BY d.issued_on, d.reference",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                (
+                    r.get::<_, String>(5)?,
+                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                    r.get::<_, String>(9)?,
+                ),
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                (reference, pupil_upn, school, school_urn, recipient),
+                (issued_on, served_on, terms, offence_from, offence_to),
+            ) = row?;
+            let at = || format!("penalty notice {reference}");
+            let terms = super::documents::parse_terms(&reference, &terms)?;
+            let timeline = super::events::timeline_in(&conn, &reference)?;
+            let standing = super::events::standing(&timeline);
+            if !lapse::lapsed(&terms, &standing, as_of) {
+                continue;
+            }
+            let Some(last_pay_by) = lapse::last_pay_by(&terms) else {
+                continue;
+            };
+            let offence_to = date(&offence_to, &at)?;
+            let decision = timeline
+                .iter()
+                .rev()
+                .find(|e| e.superseded_by.is_none() && e.decision.is_some())
+                .and_then(|e| {
+                    e.decision.map(|decision| LapsedDecision {
+                        decision,
+                        on: e.on,
+                        decided_by: e.decided_by.clone(),
+                    })
+                });
+            out.push(Lapsed {
+                pupil_upn,
+                school,
+                school_urn,
+                recipient,
+                issued_on: date(&issued_on, &at)?,
+                served_on: served_on.map(|d| date(&d, &at)).transpose()?,
+                last_pay_by,
+                offence_from: date(&offence_from, &at)?,
+                offence_to,
+                information_by: lapse::limit_date(offence_to),
+                days_left: lapse::days_left(offence_to, as_of),
+                decision,
+                reference,
+            });
+        }
+        out.sort_by(|a, b| (a.last_pay_by, &a.reference).cmp(&(b.last_pay_by, &b.reference)));
+        Ok(out)
+    }
+}

@@ -1,0 +1,236 @@
+//! After a penalty notice's last day to pay: the notice has lapsed, and the
+//! authority must decide to prosecute or withdraw it (SI 2007/1867 reg 9;
+//! DfE: "the local authority must either prosecute for the original
+//! offence or withdraw the notice"), within the six months a magistrates'
+//! court allows for laying an information (Magistrates' Courts Act 1980
+//! s127(1)). Pure: the register supplies the notice's terms and standing.
+//!
+//! The six months run from the last day of the offence period (for a
+//! continuing offence, from the last day of its commission: Luton BC v
+//! Altavon Luton Ltd [2019] EWHC 2415 (Admin), as summarised in
+//! `../shared/docs/domain.md` §9). Local authorities debate the start
+//! point, so it is [`LIMIT_FROM`], named, to confirm locally.
+
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::events::Standing;
+use super::penalty::Terms;
+
+/// How long after the offence an information may be laid (MCA 1980
+/// s127(1)).
+pub const LIMIT_MONTHS: u32 = 6;
+
+/// Where the six months start. (confirm) The last day of the offence
+/// period is the reading docket applies; see the module's note.
+pub const LIMIT_FROM: &str = "the last day of the offence period";
+
+/// What the authority decided about a lapsed notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// Prosecute for the original offence.
+    Prosecute,
+    /// Withdraw the notice (reg 9: not paid and not prosecuted).
+    Withdraw,
+}
+
+impl Decision {
+    /// Its name in the register and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prosecute => "prosecute",
+            Self::Withdraw => "withdraw",
+        }
+    }
+
+    /// The decision named `name` in the register.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Prosecute, Self::Withdraw]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
+}
+
+/// The last day an information for an offence ending on `offence_to` may
+/// be laid: six calendar months on (a day that does not exist in the
+/// later month is that month's last day).
+pub fn limit_date(offence_to: NaiveDate) -> NaiveDate {
+    offence_to
+        .checked_add_months(Months::new(LIMIT_MONTHS))
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The last day the notice could be paid.
+pub fn last_pay_by(terms: &Terms) -> Option<NaiveDate> {
+    terms.payments.iter().map(|p| p.pay_by).max()
+}
+
+/// Whether a notice with `terms` has lapsed on `as_of`: its last day to
+/// pay has passed and nothing (a payment, a withdrawal, a prosecution)
+/// ended or moved it on.
+pub fn lapsed(terms: &Terms, standing: &Standing, as_of: NaiveDate) -> bool {
+    standing.ended.is_none()
+        && standing.prosecuted.is_none()
+        && last_pay_by(terms).is_some_and(|last| last < as_of)
+}
+
+/// Days from `as_of` to the six-month limit (negative once it has passed).
+pub fn days_left(offence_to: NaiveDate, as_of: NaiveDate) -> i64 {
+    (limit_date(offence_to) - as_of).num_days()
+}
+
+/// Why a decision cannot be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecisionRefusal {
+    /// The notice can still be paid on the day of the decision.
+    #[error(
+        "the notice can still be paid until {last}: a decision to prosecute or withdraw is made once the last day to pay has passed"
+    )]
+    NotLapsed {
+        /// The last day to pay.
+        last: NaiveDate,
+    },
+    /// The register holds no terms for the notice.
+    #[error("the register holds no terms for this notice, so its last day to pay is not known")]
+    NoTerms,
+    /// A decision stands already.
+    #[error("a decision to {what} was recorded on {on}; record a correction of it first")]
+    Decided {
+        /// `prosecute` or `withdraw`.
+        what: &'static str,
+        /// When.
+        on: NaiveDate,
+    },
+}
+
+impl DecisionRefusal {
+    /// The rule's identifier, quoted in problem responses.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::NotLapsed { .. } | Self::NoTerms => "decision.not-lapsed",
+            Self::Decided { .. } => "decision.already-decided",
+        }
+    }
+
+    /// The field of the decision it is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::NotLapsed { .. } | Self::NoTerms => "/on",
+            Self::Decided { .. } => "/decision",
+        }
+    }
+}
+
+/// Whether a decision dated `on` may be recorded on a notice with `terms`
+/// as it stands. The event rules ([`super::events::check`]) have already
+/// refused a notice that was paid or withdrawn.
+pub fn check_decision(
+    on: NaiveDate,
+    terms: Option<&Terms>,
+    standing: &Standing,
+) -> Result<(), DecisionRefusal> {
+    if let Some((what, when)) = standing.decided {
+        return Err(DecisionRefusal::Decided {
+            what: what.as_str(),
+            on: when,
+        });
+    }
+    if let Some(begun) = standing.prosecuted {
+        return Err(DecisionRefusal::Decided {
+            what: "prosecute (prosecution began)",
+            on: begun,
+        });
+    }
+    let last = terms
+        .and_then(last_pay_by)
+        .ok_or(DecisionRefusal::NoTerms)?;
+    if on <= last {
+        return Err(DecisionRefusal::NotLapsed { last });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::penalty::{Payment, PeriodCount};
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn terms() -> Terms {
+        Terms {
+            sequence: 1,
+            received_on: d("2026-11-03"),
+            period_count: PeriodCount::BeginningWithReceipt,
+            payments: vec![
+                Payment {
+                    amount_pence: 8000,
+                    pay_by: d("2026-11-23"),
+                    within_days: 21,
+                },
+                Payment {
+                    amount_pence: 16000,
+                    pay_by: d("2026-11-30"),
+                    within_days: 28,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn six_calendar_months_from_the_last_day_of_the_offence() {
+        assert_eq!(limit_date(d("2026-10-23")), d("2027-04-23"));
+        // 31 August + 6 months: there is no 31 February.
+        assert_eq!(limit_date(d("2026-08-31")), d("2027-02-28"));
+        assert_eq!(days_left(d("2026-10-23"), d("2027-04-22")), 1);
+        assert_eq!(days_left(d("2026-10-23"), d("2027-04-24")), -1);
+    }
+
+    #[test]
+    fn a_notice_lapses_the_day_after_its_last_day_to_pay() {
+        let open = Standing::default();
+        assert!(!lapsed(&terms(), &open, d("2026-11-30")));
+        assert!(lapsed(&terms(), &open, d("2026-12-01")));
+        let paid = Standing {
+            ended: Some(("paid", d("2026-11-20"))),
+            ..Standing::default()
+        };
+        assert!(!lapsed(&terms(), &paid, d("2026-12-01")));
+        let prosecuted = Standing {
+            prosecuted: Some(d("2026-12-01")),
+            ..Standing::default()
+        };
+        assert!(!lapsed(&terms(), &prosecuted, d("2026-12-02")));
+    }
+
+    #[test]
+    fn a_decision_waits_for_the_lapse_and_is_made_once() {
+        let t = terms();
+        let open = Standing::default();
+        assert_eq!(
+            check_decision(d("2026-11-30"), Some(&t), &open),
+            Err(DecisionRefusal::NotLapsed {
+                last: d("2026-11-30")
+            })
+        );
+        assert_eq!(check_decision(d("2026-12-01"), Some(&t), &open), Ok(()));
+        assert_eq!(
+            check_decision(d("2026-12-01"), None, &open).map_err(|e| e.rule()),
+            Err("decision.not-lapsed")
+        );
+        let decided = Standing {
+            decided: Some((Decision::Withdraw, d("2026-12-01"))),
+            ..Standing::default()
+        };
+        let refused = check_decision(d("2026-12-02"), Some(&t), &decided).unwrap_err();
+        assert_eq!(refused.rule(), "decision.already-decided");
+        let prosecuted = Standing {
+            prosecuted: Some(d("2026-12-01")),
+            ..Standing::default()
+        };
+        assert!(check_decision(d("2026-12-02"), Some(&t), &prosecuted).is_err());
+    }
+}
