@@ -117,16 +117,30 @@ pub fn check_court(case: &Case, edition: Edition) -> Result<(), Problems> {
     let Some(p) = &case.prosecution else {
         return Ok(());
     };
-    let problems: Vec<Problem> = court::check_offence(edition, p.offence, p.interview.is_some())
-        .iter()
-        .map(|r| {
-            let at = match r {
-                CourtRefusal::InterviewNotOffered => "/prosecution/interview",
-                _ => "/prosecution/offence",
-            };
-            court_refusal(at, r)
-        })
-        .collect();
+    let mut problems: Vec<Problem> =
+        court::check_offence(edition, p.offence, p.interview.is_some())
+            .iter()
+            .map(|r| {
+                let at = match r {
+                    CourtRefusal::InterviewNotOffered => "/prosecution/interview",
+                    _ => "/prosecution/offence",
+                };
+                court_refusal(at, r)
+            })
+            .collect();
+    // MCA 1980 s127(1): six months to lay the information.
+    let laid_by = rules::lapse::limit_date(p.offence_to);
+    if case.date > laid_by {
+        problems.push(Problem::refusal(
+            "/prosecution/offence_to",
+            "mca.s127-time-limit",
+            format!(
+                "the information had to be laid by {} (six months from {}, the last day of the offence period: Magistrates' Courts Act 1980 s127); a prosecution for this period can no longer be brought",
+                laid_by.format("%-d %B %Y"),
+                p.offence_to.format("%-d %B %Y")
+            ),
+        ));
+    }
     if problems.is_empty() {
         Ok(())
     } else {

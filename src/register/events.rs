@@ -6,7 +6,7 @@
 //! ([`crate::rules::events`]) in the transaction that records it.
 
 use chrono::NaiveDate;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Register, RegisterError, date, now};
@@ -196,8 +196,15 @@ impl Register {
         let standing = standing(&timeline);
         events::check(event.proposed(), event.on(), &subject, &standing, today)
             .map_err(|r| RegisterError::Refused(r.into()))?;
-        if let EventKind::Decision { on, .. } = event {
-            lapse::check_decision(*on, terms.as_ref(), &standing)
+        if let EventKind::Decision { decision, on, .. } = event {
+            let offence_to: Option<String> = tx
+                .prepare_cached("SELECT offence_to FROM notice_claims WHERE reference = ?1")?
+                .query_row(params![reference], |r| r.get(0))
+                .optional()?;
+            let offence_to = offence_to
+                .map(|d| date(&d, &|| format!("the claim of {reference}")))
+                .transpose()?;
+            lapse::check_decision(*decision, *on, terms.as_ref(), offence_to, &standing)
                 .map_err(|r| RegisterError::Refused(r.into()))?;
         }
         if let EventKind::Corrected { supersedes, .. } = event {

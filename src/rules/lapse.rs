@@ -94,6 +94,15 @@ pub enum DecisionRefusal {
     /// The register holds no terms for the notice.
     #[error("the register holds no terms for this notice, so its last day to pay is not known")]
     NoTerms,
+    /// A decision to prosecute after the six months for laying an
+    /// information.
+    #[error(
+        "the information had to be laid by {laid_by} (six months from the last day of the offence period, Magistrates' Courts Act 1980 s127): the notice can only be withdrawn"
+    )]
+    OutOfTime {
+        /// The last day an information could be laid.
+        laid_by: NaiveDate,
+    },
     /// A decision stands already.
     #[error("a decision to {what} was recorded on {on}; record a correction of it first")]
     Decided {
@@ -110,6 +119,7 @@ impl DecisionRefusal {
         match self {
             Self::NotLapsed { .. } | Self::NoTerms => "decision.not-lapsed",
             Self::Decided { .. } => "decision.already-decided",
+            Self::OutOfTime { .. } => "mca.s127-time-limit",
         }
     }
 
@@ -117,7 +127,7 @@ impl DecisionRefusal {
     pub fn field(&self) -> &'static str {
         match self {
             Self::NotLapsed { .. } | Self::NoTerms => "/on",
-            Self::Decided { .. } => "/decision",
+            Self::Decided { .. } | Self::OutOfTime { .. } => "/decision",
         }
     }
 }
@@ -125,9 +135,14 @@ impl DecisionRefusal {
 /// Whether a decision dated `on` may be recorded on a notice with `terms`
 /// as it stands. The event rules ([`super::events::check`]) have already
 /// refused a notice that was paid or withdrawn.
+///
+/// A decision to prosecute after the six-month limit for the offence
+/// period ending `offence_to` is refused: the notice can only be withdrawn.
 pub fn check_decision(
+    decision: Decision,
     on: NaiveDate,
     terms: Option<&Terms>,
+    offence_to: Option<NaiveDate>,
     standing: &Standing,
 ) -> Result<(), DecisionRefusal> {
     if let Some((what, when)) = standing.decided {
@@ -147,6 +162,12 @@ pub fn check_decision(
         .ok_or(DecisionRefusal::NoTerms)?;
     if on <= last {
         return Err(DecisionRefusal::NotLapsed { last });
+    }
+    if decision == Decision::Prosecute
+        && let Some(laid_by) = offence_to.map(limit_date)
+        && on > laid_by
+    {
+        return Err(DecisionRefusal::OutOfTime { laid_by });
     }
     Ok(())
 }
@@ -211,26 +232,68 @@ mod tests {
         let t = terms();
         let open = Standing::default();
         assert_eq!(
-            check_decision(d("2026-11-30"), Some(&t), &open),
+            check_decision(Decision::Prosecute, d("2026-11-30"), Some(&t), None, &open),
             Err(DecisionRefusal::NotLapsed {
                 last: d("2026-11-30")
             })
         );
-        assert_eq!(check_decision(d("2026-12-01"), Some(&t), &open), Ok(()));
         assert_eq!(
-            check_decision(d("2026-12-01"), None, &open).map_err(|e| e.rule()),
+            check_decision(Decision::Prosecute, d("2026-12-01"), Some(&t), None, &open),
+            Ok(())
+        );
+        assert_eq!(
+            check_decision(Decision::Prosecute, d("2026-12-01"), None, None, &open)
+                .map_err(|e| e.rule()),
             Err("decision.not-lapsed")
         );
         let decided = Standing {
             decided: Some((Decision::Withdraw, d("2026-12-01"))),
             ..Standing::default()
         };
-        let refused = check_decision(d("2026-12-02"), Some(&t), &decided).unwrap_err();
+        let refused = check_decision(
+            Decision::Prosecute,
+            d("2026-12-02"),
+            Some(&t),
+            None,
+            &decided,
+        )
+        .unwrap_err();
         assert_eq!(refused.rule(), "decision.already-decided");
         let prosecuted = Standing {
             prosecuted: Some(d("2026-12-01")),
             ..Standing::default()
         };
-        assert!(check_decision(d("2026-12-02"), Some(&t), &prosecuted).is_err());
+        assert!(
+            check_decision(
+                Decision::Prosecute,
+                d("2026-12-02"),
+                Some(&t),
+                None,
+                &prosecuted
+            )
+            .is_err()
+        );
+        // Six months after the offence ended (16 October 2026): withdraw only.
+        let late = d("2027-04-17");
+        let offence_to = Some(d("2026-10-16"));
+        assert_eq!(
+            check_decision(Decision::Prosecute, late, Some(&t), offence_to, &open)
+                .map_err(|e| e.rule()),
+            Err("mca.s127-time-limit")
+        );
+        assert_eq!(
+            check_decision(
+                Decision::Prosecute,
+                d("2027-04-16"),
+                Some(&t),
+                offence_to,
+                &open
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check_decision(Decision::Withdraw, late, Some(&t), offence_to, &open),
+            Ok(())
+        );
     }
 }

@@ -644,6 +644,37 @@ async fn a_bundle_is_refused_by_each_rule() {
             .await
             .contains(&"bundle.pace-offered".to_owned())
     );
+
+    // Six months from the last day of the offence period (MCA 1980 s127):
+    // a bundle dated after them is refused; within 28 days of them, warned.
+    let offence_to: chrono::NaiveDate =
+        serde_json::from_value(sample["prosecution"]["offence_to"].clone()).unwrap();
+    let laid_by = offence_to
+        .checked_add_months(chrono::Months::new(6))
+        .unwrap();
+    let mut late = sample.clone();
+    late["date"] = json!(laid_by.succ_opt().unwrap());
+    assert!(
+        refused(&router, "kpas-1", &late)
+            .await
+            .contains(&"mca.s127-time-limit".to_owned())
+    );
+    let mut close = sample.clone();
+    close["date"] = json!(laid_by);
+    let request = proof("prosecution-bundle", Some("kpas-1"), None, &close);
+    let warnings = check_any(&request).unwrap().warnings();
+    assert!(
+        warnings.iter().any(|w| w.rule == "mca.s127-time-limit"),
+        "{warnings:?}"
+    );
+    let request = proof("prosecution-bundle", Some("kpas-1"), None, &sample);
+    assert!(
+        !check_any(&request)
+            .unwrap()
+            .warnings()
+            .iter()
+            .any(|w| w.rule == "mca.s127-time-limit")
+    );
 }
 
 /// Issues a penalty notice to the bundle's defendant for its offence period

@@ -230,6 +230,34 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
     let moved_on = get_on(&router, &format!("/v1/notices/lapsed?as_of={lapsed_on}")).await;
     assert!(references(&moved_on).is_empty());
 
+    // Six months after the offence period ended, a notice can only be
+    // withdrawn (MCA 1980 s127).
+    let late = issue(&router, 304).await;
+    let too_late = limit.checked_add_days(Days::new(1)).unwrap();
+    let refused = register.add_event(
+        &late,
+        &decide(Decision::Prosecute, too_late),
+        &Actor::cli("test"),
+        too_late,
+    );
+    assert!(
+        matches!(&refused, Err(RegisterError::Refused(r)) if r.rule == "mca.s127-time-limit"),
+        "{refused:?}"
+    );
+    register
+        .add_event(
+            &late,
+            &decide(Decision::Withdraw, too_late),
+            &Actor::cli("test"),
+            too_late,
+        )
+        .unwrap();
+    let listed = get_on(&router, &format!("/v1/notices/lapsed?as_of={too_late}")).await;
+    let entry = &listed.json()["notices"][0];
+    assert_eq!(entry["reference"], json!(late));
+    assert_eq!(entry["days_left"], json!(-1));
+    assert_eq!(entry["decision"]["decision"], "withdraw");
+
     // Not a day: a 400 that says what to send.
     let bad = get_on(&router, "/v1/notices/lapsed?as_of=soon").await;
     assert_eq!(bad.status, 400);

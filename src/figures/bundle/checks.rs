@@ -8,6 +8,9 @@ use crate::case::{Case, Problem, Prosecution, StepKind};
 use crate::evidence::{ChronologyRow, Exhibit, Issued, Warning};
 use crate::rules::Edition;
 
+/// Within this many days of the six-month limit a bundle warns.
+const S127_WARNING_DAYS: i64 = 28;
+
 /// Steps that are documents: a bundle that relies on one must produce it.
 const DOCUMENT_STEPS: &[StepKind] = &[
     StepKind::Letter,
@@ -99,6 +102,17 @@ pub(super) fn warnings(
         history.iter().any(|d| kinds.contains(&d.kind.as_str()))
             || p.chronology.iter().any(|e| steps.contains(&e.kind))
     };
+    let laid_by = crate::rules::lapse::limit_date(p.offence_to);
+    let left = (laid_by - case.date).num_days();
+    if (0..=S127_WARNING_DAYS).contains(&left) {
+        warn(
+            "mca.s127-time-limit",
+            format!(
+                "the information must be laid by {} (six months from the last day of the offence period, Magistrates' Courts Act 1980 s127): {left} days from the bundle's date",
+                laid_by.format("%-d %B %Y")
+            ),
+        );
+    }
     if edition == Edition::Kpas2024
         && !has_kind(&["notice-to-improve"], &[StepKind::NoticeToImprove])
     {
