@@ -139,8 +139,13 @@ async fn status(
     require(&caller, Scope::RegisterRead)?;
     let register = Arc::clone(&state.register);
     let r = reference.clone();
-    let (issued, timeline) = tokio::task::spawn_blocking(move || {
-        Ok::<_, ApiError>((register.get(&r)?, register.timeline(&r)?))
+    let today = chrono::Local::now().date_naive();
+    let (issued, timeline, lapsed) = tokio::task::spawn_blocking(move || {
+        Ok::<_, ApiError>((
+            register.get(&r)?,
+            register.timeline(&r)?,
+            register.lapse_of(&r, today)?,
+        ))
     })
     .await??;
     if !caller.sees_school(issued.school_urn.as_deref()) {
@@ -156,6 +161,14 @@ async fn status(
             "served_on": issued.served_on,
             "recipient": issued.recipient_name,
             "warnings": issued.warnings,
+            // A penalty notice whose last day to pay passed unpaid: the
+            // decision it needs (or has) and the six-month limit.
+            "lapsed": lapsed.map(|l| json!({
+                "last_pay_by": l.last_pay_by,
+                "information_by": l.information_by,
+                "days_left": l.days_left,
+                "decision": l.decision,
+            })),
             "timeline": timeline,
         }))
         .into_response(),

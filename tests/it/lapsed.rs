@@ -114,6 +114,18 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
     assert_eq!(listed["information_by"], json!(limit));
     assert_eq!(listed["days_left"], json!((limit - lapsed_on).num_days()));
     assert!(listed.get("decision").is_none(), "{listed}");
+    // The notice's own standing says the same, and the status answer has
+    // it (today the notice can still be paid, so it is not lapsed yet).
+    assert_eq!(
+        register.lapse_of(&first, lapsed_on).unwrap().unwrap().information_by,
+        limit
+    );
+    assert!(register.lapse_of(&first, last).unwrap().is_none());
+    assert!(register.lapse_of(&paid, lapsed_on).unwrap().is_none());
+    let status = get_on(&router, &format!("/v1/documents/{first}/status")).await;
+    assert_eq!(status.status, 200);
+    let today = chrono::Local::now().date_naive();
+    assert_eq!(status.json()["lapsed"].is_null(), today <= last, "{}", status.json());
     assert!(
         after.json()["limit_from"]
             .as_str()
@@ -122,7 +134,6 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
     );
 
     // Today the notice can still be paid: a decision now is refused.
-    let today = chrono::Local::now().date_naive();
     if today <= last {
         let early = call(
             &router,
