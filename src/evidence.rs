@@ -53,6 +53,9 @@ pub trait Records: Send + Sync {
         person_key: &str,
     ) -> Result<Vec<PriorNotice>, RecordsError>;
 
+    /// The case an issued document was made from, as JSON (what it stated).
+    fn case(&self, reference: &str) -> Result<serde_json::Value, RecordsError>;
+
     /// The offence period of an issued penalty notice, from its case.
     fn penalty_period(
         &self,
@@ -83,6 +86,9 @@ impl Records for NoRecords {
         Ok(Vec::new())
     }
     fn penalty_period(&self, _: &str) -> Result<Option<(NaiveDate, NaiveDate)>, RecordsError> {
+        Err(RecordsError::Missing)
+    }
+    fn case(&self, _: &str) -> Result<serde_json::Value, RecordsError> {
         Err(RecordsError::Missing)
     }
 }

@@ -77,6 +77,9 @@ impl Records for LazyRegister<'_> {
     fn prior_notices(&self, upn: &str, key: &str) -> Result<Vec<PriorNotice>, RecordsError> {
         Records::prior_notices(self.get()?, upn, key)
     }
+    fn case(&self, reference: &str) -> Result<serde_json::Value, RecordsError> {
+        Records::case(self.get()?, reference)
+    }
     fn penalty_period(
         &self,
         reference: &str,

@@ -404,4 +404,11 @@ impl Records for Register {
     ) -> Result<Option<(NaiveDate, NaiveDate)>, RecordsError> {
         Ok(Register::penalty_period(self, reference)?)
     }
+
+    fn case(&self, reference: &str) -> Result<serde_json::Value, RecordsError> {
+        let json = self.case_json(reference)?;
+        serde_json::from_str(&json).map_err(|e| {
+            RecordsError::Corrupt(format!("document {reference}: its case is not JSON: {e}"))
+        })
+    }
 }

@@ -71,6 +71,15 @@ impl Records for Scoped<'_> {
             .map_err(Into::into)
     }
 
+    fn case(&self, reference: &str) -> Result<serde_json::Value, RecordsError> {
+        match self.visible(reference)? {
+            Some(_) => Records::case(self.register, reference),
+            None => Err(RecordsError::Unavailable(Box::new(
+                super::RegisterError::NotFound(reference.to_owned()),
+            ))),
+        }
+    }
+
     fn penalty_period(
         &self,
         reference: &str,

@@ -832,6 +832,116 @@ async fn weaker_gaps_are_warnings() {
     assert!(back.body == reply.body);
 }
 
+/// One case, one story: an exhibit that stated other figures than the
+/// bundle's case (the child's date of birth; the sessions of the same
+/// period) is named in a warning with both values.
+#[tokio::test]
+async fn exhibits_that_disagree_with_the_case_are_named() {
+    let (router, _) = seeded("kpas-1");
+    let sample = sample_of("prosecution-bundle", "kpas-1");
+    let warnings_of = |reply: &Reply| -> Vec<String> {
+        reply.headers["docket-warnings"]
+            .to_str()
+            .unwrap_or("")
+            .split(',')
+            .map(|w| w.trim().to_owned())
+            .collect()
+    };
+    let agreed = post_bundle(&router, "kpas-1", &sample).await;
+    assert_eq!(agreed.status, 200);
+    assert!(
+        !agreed
+            .headers
+            .get("docket-warnings")
+            .is_some_and(|w| w.to_str().unwrap().contains("bundle.inconsistent-figures")),
+        "the sample's exhibits agree with it"
+    );
+    let mut case = sample.clone();
+    case["pupil"]["date_of_birth"] = json!("2013-02-18");
+    let reply = post_bundle(&router, "kpas-1", &case).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert!(
+        warnings_of(&reply)
+            .iter()
+            .any(|w| w.contains("bundle.inconsistent-figures")),
+        "{:?}",
+        reply.headers.get("docket-warnings")
+    );
+    let request = proof("prosecution-bundle", Some("kpas-1"), None, &case);
+    let details: Vec<String> = check_any(&request)
+        .unwrap()
+        .warnings()
+        .into_iter()
+        .filter(|w| w.rule == "bundle.inconsistent-figures")
+        .map(|w| w.detail)
+        .collect();
+    // Every exhibit from the register (five) stated 17 February 2013.
+    assert_eq!(details.len(), 5, "{details:#?}");
+    assert!(details[0].contains("17 February 2013") && details[0].contains("18 February 2013"));
+    // An exhibit that stated other sessions for the same period: the AIM
+    // invitation, issued with 72 possible sessions where the case has 70.
+    let text = docket()
+        .templates()
+        .select("prosecution-bundle", Some("kpas-1"), chrono::NaiveDate::MIN)
+        .unwrap()
+        .sample_register
+        .clone()
+        .unwrap();
+    let mut documents: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let register = Register::in_memory().unwrap();
+    for d in &mut documents {
+        if d["kind"] == "aim-invitation" {
+            d["case"]["attendance"]["possible_sessions"] = json!(72);
+        }
+        let copies = docket::issue::issue(
+            &docket(),
+            &register,
+            &docket::Request {
+                kind: d["kind"].as_str().unwrap(),
+                version: d["version"].as_str(),
+                as_of: None,
+                recipient: d["recipient"].as_u64().map(|r| r as usize),
+                case: &d["case"],
+                purpose: docket::Purpose::Issue,
+                drafts: true,
+                translation: None,
+            },
+            docket::issue::Issuer::new(&docket::access::Actor::cli("test")),
+        )
+        .unwrap();
+        for event in d["events"].as_array().into_iter().flatten() {
+            let event: EventKind = serde_json::from_value(event.clone()).unwrap();
+            register
+                .add_event(
+                    &copies[0].reference,
+                    &event,
+                    &docket::access::Actor::cli("test"),
+                    chrono::Local::now().date_naive(),
+                )
+                .unwrap();
+        }
+    }
+    let request = proof("prosecution-bundle", Some("kpas-1"), None, &sample);
+    let details: Vec<String> = docket()
+        .check(&request, &register)
+        .unwrap()
+        .warnings()
+        .into_iter()
+        .filter(|w| w.rule == "bundle.inconsistent-figures")
+        .map(|w| w.detail)
+        .collect();
+    assert_eq!(details.len(), 1, "{details:#?}");
+    assert!(
+        details[0].contains("states 72 possible sessions") && details[0].contains("states 70"),
+        "{details:#?}"
+    );
+}
+
 /// `docket render prosecution-bundle --data case.json --db register -o
 /// bundle.pdf` reads the exhibits from the register on disk.
 #[test]

@@ -117,7 +117,11 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
     // The notice's own standing says the same, and the status answer has
     // it (today the notice can still be paid, so it is not lapsed yet).
     assert_eq!(
-        register.lapse_of(&first, lapsed_on).unwrap().unwrap().information_by,
+        register
+            .lapse_of(&first, lapsed_on)
+            .unwrap()
+            .unwrap()
+            .information_by,
         limit
     );
     assert!(register.lapse_of(&first, last).unwrap().is_none());
@@ -125,7 +129,12 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
     let status = get_on(&router, &format!("/v1/documents/{first}/status")).await;
     assert_eq!(status.status, 200);
     let today = chrono::Local::now().date_naive();
-    assert_eq!(status.json()["lapsed"].is_null(), today <= last, "{}", status.json());
+    assert_eq!(
+        status.json()["lapsed"].is_null(),
+        today <= last,
+        "{}",
+        status.json()
+    );
     assert!(
         after.json()["limit_from"]
             .as_str()

@@ -13,6 +13,7 @@
 //! places and attaches.
 
 mod checks;
+mod consistent;
 mod served;
 
 use serde_json::Value;
@@ -154,7 +155,8 @@ pub fn gather(
     if !refusals.is_empty() {
         return Err(GatherError::Refused(refusals));
     }
-    let warnings = warnings(case, p, edition, &history, &exhibits);
+    let mut warnings = warnings(case, p, edition, &history, &exhibits);
+    warnings.extend(consistent::inconsistent(case, &exhibits, records)?);
     let attached = serde_json::to_vec_pretty(&served(posted, p.defendant))
         .map_err(|e| RecordsError::Corrupt(format!("the case to attach: {e}")))?;
     files.push((CASE_FILE.to_owned(), attached));
