@@ -116,6 +116,12 @@ pub struct Parent {
     pub relationship: Relationship,
     /// Whether this person holds parental responsibility.
     pub parental_responsibility: bool,
+    /// Whether this person has care of the child (lives with and looks
+    /// after them): with parental responsibility or being the child's
+    /// parent, one of the three ways to be a "parent" under s576 Education
+    /// Act 1996, which a penalty notice's recipient must be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_care: Option<bool>,
     /// Where letters to this person are posted.
     pub address: Address,
     /// The language this person would rather read, when not English: a
@@ -124,6 +130,39 @@ pub struct Parent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z]{2,3}$"))]
     pub language: Option<String>,
+}
+
+/// Why a person is a "parent" under s576(1) Education Act 1996: a parent
+/// of the child, anyone with parental responsibility, or anyone who has
+/// care of the child (LGO 25 006 865: a step-parent is none of these by
+/// being one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ParentBasis {
+    /// The child's mother, father or adoptive parent.
+    Parent,
+    /// Holds parental responsibility.
+    ParentalResponsibility,
+    /// Has care of the child.
+    HasCare,
+}
+
+impl Parent {
+    /// Why this person is a parent under s576, if they are one.
+    pub fn basis(&self) -> Option<ParentBasis> {
+        if matches!(
+            self.relationship,
+            Relationship::Mother | Relationship::Father | Relationship::AdoptiveParent
+        ) {
+            Some(ParentBasis::Parent)
+        } else if self.parental_responsibility {
+            Some(ParentBasis::ParentalResponsibility)
+        } else if self.has_care == Some(true) {
+            Some(ParentBasis::HasCare)
+        } else {
+            None
+        }
+    }
 }
 
 /// How a parent or carer is related to the child.

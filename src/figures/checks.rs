@@ -128,6 +128,16 @@ pub fn check_court(case: &Case, edition: Edition) -> Result<(), Problems> {
                 court_refusal(at, r)
             })
             .collect();
+    // Only a parent under s576 commits the s444 offence.
+    if let Some(parent) = case.parents.get(p.defendant)
+        && parent.basis().is_none()
+    {
+        problems.push(Problem::refusal(
+            format!("/parents/{}/relationship", p.defendant),
+            "pn.parent-basis",
+            "the defendant must be a parent under s576 Education Act 1996: the child's parent, someone with parental responsibility, or someone who has care of the child; say which (`parental_responsibility`, or `has_care`: true)",
+        ));
+    }
     // MCA 1980 s127(1): six months to lay the information.
     let laid_by = rules::lapse::limit_date(p.offence_to);
     if case.date > laid_by {

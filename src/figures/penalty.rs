@@ -26,6 +26,8 @@ pub struct PenaltyFigures {
     /// The same earlier notices with their numbers, oldest first: a second
     /// notice names the one that makes it the higher amount.
     pub earlier_notices: Vec<EarlierNotice>,
+    /// Why the recipient is a parent under s576 (for a version to print).
+    pub parent_basis: crate::case::ParentBasis,
 }
 
 /// An earlier notice that counts toward the limit.
@@ -92,6 +94,13 @@ pub fn figures(
             "leave it out: the register gives each notice its number when it is issued, and a notice never prints any other",
         )]));
     }
+    let Some(parent_basis) = case.parents.get(index).and_then(crate::case::Parent::basis) else {
+        return Err(Problems(vec![Problem::refusal(
+            format!("/parents/{index}/relationship"),
+            "pn.parent-basis",
+            "a penalty notice goes only to a parent under s576 Education Act 1996: the child's parent, someone with parental responsibility, or someone who has care of the child; say which (`parental_responsibility`, or `has_care`: true)",
+        )]));
+    };
     if attendance.sessions.is_empty() {
         return Err(one(
             "/attendance/sessions".into(),
@@ -150,6 +159,7 @@ pub fn figures(
     Ok(PenaltyFigures {
         parent: index,
         notice_number: (purpose == For::Notice).then(|| PROOF_NUMBER.to_owned()),
+        parent_basis,
         terms,
         window,
         counted_notices,

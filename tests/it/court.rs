@@ -645,6 +645,17 @@ async fn a_bundle_is_refused_by_each_rule() {
             .contains(&"bundle.pace-offered".to_owned())
     );
 
+    // The defendant must be a parent under s576.
+    let mut case = sample.clone();
+    let defendant = case["prosecution"]["defendant"].as_u64().unwrap() as usize;
+    case["parents"][defendant]["relationship"] = json!("step-parent");
+    case["parents"][defendant]["parental_responsibility"] = json!(false);
+    assert!(
+        refused(&router, "kpas-1", &case)
+            .await
+            .contains(&"pn.parent-basis".to_owned())
+    );
+
     // Six months from the last day of the offence period (MCA 1980 s127):
     // a bundle dated after them is refused; within 28 days of them, warned.
     let offence_to: chrono::NaiveDate =

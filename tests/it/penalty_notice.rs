@@ -405,3 +405,26 @@ fn holiday(sample: &Value, from: &str, to: &str) -> Value {
     case["penalty"]["offence_to"] = json!(to);
     case
 }
+
+/// A penalty notice goes only to a parent under s576: a step-parent
+/// without parental responsibility who does not have care of the child is
+/// refused (`pn.parent-basis`); saying they have care makes them one.
+#[tokio::test]
+async fn a_notice_goes_only_to_a_parent_under_section_576() {
+    let mut case = sample_of("penalty-notice", "kpas-1");
+    case["parents"][0]["relationship"] = serde_json::json!("step-parent");
+    case["parents"][0]["parental_responsibility"] = serde_json::json!(false);
+    let reply = post_json("/v1/documents/penalty-notice?recipient=0", &case).await;
+    assert_eq!(
+        reply.status,
+        422,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let error = &reply.json()["errors"][0];
+    assert_eq!(error["rule"], "pn.parent-basis");
+    assert_eq!(error["pointer"], "/parents/0/relationship");
+    case["parents"][0]["has_care"] = serde_json::json!(true);
+    let request = proof("penalty-notice", Some("kpas-1"), Some(0), &case);
+    assert!(check_any(&request).is_ok());
+}
