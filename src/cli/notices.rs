@@ -121,13 +121,7 @@ pub(super) fn run(templates: &Path, command: NoticesCommand) -> Result<(), u8> {
             };
             // Checked as over HTTP: the reasons may be printed in a bundle.
             let docket = load(templates)?;
-            let problems: Vec<_> = event
-                .texts()
-                .into_iter()
-                .flat_map(|(at, text, max)| {
-                    crate::case::check_text(at, text, max, &|c| docket.covers(c))
-                })
-                .collect();
+            let problems = event.text_problems(&|c| docket.covers(c));
             if !problems.is_empty() {
                 for p in &problems {
                     eprintln!("error: {}: {}", p.pointer, p.detail);

@@ -260,11 +260,7 @@ async fn record(
     })?;
     // Its text is checked as a case's is: it may be printed in a bundle.
     let docket = state.docket();
-    let problems: Vec<_> = event
-        .texts()
-        .into_iter()
-        .flat_map(|(at, text, max)| crate::case::check_text(at, text, max, &|c| docket.covers(c)))
-        .collect();
+    let problems = event.text_problems(&|c| docket.covers(c));
     if !problems.is_empty() {
         return Err(ApiError::Invalid(problems));
     }

@@ -113,6 +113,15 @@ impl EventKind {
         }
     }
 
+    /// Its free text checked as a case's is (it may be printed in a
+    /// bundle): length, and characters the fonts can print.
+    pub fn text_problems(&self, covers: &dyn Fn(char) -> bool) -> Vec<crate::case::Problem> {
+        self.texts()
+            .into_iter()
+            .flat_map(|(at, text, max)| crate::case::check_text(at, text, max, covers))
+            .collect()
+    }
+
     fn proposed(&self) -> Proposed {
         match self {
             Self::Paid { amount_pence, .. } => Proposed::Paid {

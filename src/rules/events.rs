@@ -189,6 +189,33 @@ impl EventRefusal {
     }
 }
 
+/// What the authority decided about a lapsed notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    /// Prosecute for the original offence.
+    Prosecute,
+    /// Withdraw the notice (reg 9: not paid and not prosecuted).
+    Withdraw,
+}
+
+impl Decision {
+    /// Its name in the register and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Prosecute => "prosecute",
+            Self::Withdraw => "withdraw",
+        }
+    }
+
+    /// The decision named `name` in the register.
+    pub fn parse(name: &str) -> Option<Self> {
+        [Self::Prosecute, Self::Withdraw]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
+}
+
 /// What has happened to the document so far, as far as it still stands
 /// (corrected events left out): what ended the matter, if anything, and
 /// when prosecution began, if it did.
@@ -199,7 +226,7 @@ pub struct Standing {
     /// When prosecution began.
     pub prosecuted: Option<NaiveDate>,
     /// The decision on the lapsed notice, and when it was made.
-    pub decided: Option<(super::lapse::Decision, NaiveDate)>,
+    pub decided: Option<(Decision, NaiveDate)>,
 }
 
 /// What is due on a penalty notice paid on `on`: the first amount whose

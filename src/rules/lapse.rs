@@ -12,8 +12,8 @@
 //! point, so it is [`LIMIT_FROM`], named, to confirm locally.
 
 use chrono::{Months, NaiveDate};
-use serde::{Deserialize, Serialize};
 
+pub use super::events::Decision;
 use super::events::Standing;
 use super::penalty::Terms;
 
@@ -24,33 +24,6 @@ pub const LIMIT_MONTHS: u32 = 6;
 /// Where the six months start. (confirm) The last day of the offence
 /// period is the reading docket applies; see the module's note.
 pub const LIMIT_FROM: &str = "the last day of the offence period";
-
-/// What the authority decided about a lapsed notice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Decision {
-    /// Prosecute for the original offence.
-    Prosecute,
-    /// Withdraw the notice (reg 9: not paid and not prosecuted).
-    Withdraw,
-}
-
-impl Decision {
-    /// Its name in the register and in JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Prosecute => "prosecute",
-            Self::Withdraw => "withdraw",
-        }
-    }
-
-    /// The decision named `name` in the register.
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Prosecute, Self::Withdraw]
-            .into_iter()
-            .find(|d| d.as_str() == name)
-    }
-}
 
 /// The last day an information for an offence ending on `offence_to` may
 /// be laid: six calendar months on (a day that does not exist in the

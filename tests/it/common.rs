@@ -179,6 +179,40 @@ pub fn router_for(kind: &str, version: &str) -> Router {
     .expect("the router builds")
 }
 
+/// The router over `register`, in the open mode unless it holds keys.
+pub fn router_on_register(register: &Arc<docket::register::Register>) -> Router {
+    app(
+        docket(),
+        &ServeOptions {
+            register: Some(Arc::clone(register)),
+            ..ServeOptions::default()
+        },
+    )
+    .expect("the router builds")
+}
+
+/// Issues [`notice_case`] `i` to its first parent through `router` and
+/// gives the notice's number.
+pub async fn issue_notice(router: &Router, i: usize) -> String {
+    let reply = post_raw(
+        router.clone(),
+        "/v1/documents/penalty-notice?recipient=0",
+        "application/json",
+        serde_json::to_vec(&notice_case(i)).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.headers["docket-reference"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
 /// A proof request for a case (drafts allowed, as a maintainer's check).
 pub fn proof<'a>(
     kind: &'a str,

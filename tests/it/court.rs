@@ -843,6 +843,16 @@ async fn weaker_gaps_are_warnings() {
     assert!(back.body == reply.body);
 }
 
+/// The `bundle.inconsistent-figures` warnings of a checked bundle.
+fn disagreements(checked: &docket::Checked) -> Vec<String> {
+    checked
+        .warnings()
+        .into_iter()
+        .filter(|w| w.rule == "bundle.inconsistent-figures")
+        .map(|w| w.detail)
+        .collect()
+}
+
 /// One case, one story: an exhibit that stated other figures than the
 /// bundle's case (the child's date of birth; the sessions of the same
 /// period) is named in a warning with both values.
@@ -884,13 +894,7 @@ async fn exhibits_that_disagree_with_the_case_are_named() {
         reply.headers.get("docket-warnings")
     );
     let request = proof("prosecution-bundle", Some("kpas-1"), None, &case);
-    let details: Vec<String> = check_any(&request)
-        .unwrap()
-        .warnings()
-        .into_iter()
-        .filter(|w| w.rule == "bundle.inconsistent-figures")
-        .map(|w| w.detail)
-        .collect();
+    let details = disagreements(&check_any(&request).unwrap());
     // Every exhibit from the register (five) stated 17 February 2013.
     assert_eq!(details.len(), 5, "{details:#?}");
     assert!(details[0].contains("17 February 2013") && details[0].contains("18 February 2013"));
@@ -938,14 +942,7 @@ async fn exhibits_that_disagree_with_the_case_are_named() {
         }
     }
     let request = proof("prosecution-bundle", Some("kpas-1"), None, &sample);
-    let details: Vec<String> = docket()
-        .check(&request, &register)
-        .unwrap()
-        .warnings()
-        .into_iter()
-        .filter(|w| w.rule == "bundle.inconsistent-figures")
-        .map(|w| w.detail)
-        .collect();
+    let details = disagreements(&docket().check(&request, &register).unwrap());
     assert_eq!(details.len(), 1, "{details:#?}");
     assert!(
         details[0].contains("states 72 possible sessions") && details[0].contains("states 70"),

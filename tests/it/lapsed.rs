@@ -13,26 +13,6 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-async fn issue(router: &axum::Router, i: usize) -> String {
-    let reply = post_raw(
-        router.clone(),
-        "/v1/documents/penalty-notice?recipient=0",
-        "application/json",
-        serde_json::to_vec(&notice_case(i)).unwrap(),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.headers["docket-reference"]
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn call(
     router: &axum::Router,
     method: &str,
@@ -55,6 +35,15 @@ async fn call(
     .await
 }
 
+/// Records `event` on `reference` on the day it happened.
+fn record(
+    register: &Register,
+    reference: &str,
+    event: &EventKind,
+) -> Result<Vec<docket::evidence::Event>, RegisterError> {
+    register.add_event(reference, event, &Actor::cli("test"), event.on())
+}
+
 fn references(reply: &Reply) -> Vec<String> {
     reply.json()["notices"]
         .as_array()
@@ -67,33 +56,24 @@ fn references(reply: &Reply) -> Vec<String> {
 #[tokio::test]
 async fn a_lapsed_notice_is_listed_and_decided_once() {
     let register = Arc::new(Register::in_memory().unwrap());
-    let router = docket::http::app(
-        docket(),
-        &docket::http::ServeOptions {
-            register: Some(Arc::clone(&register)),
-            ..docket::http::ServeOptions::default()
-        },
-    )
-    .unwrap();
-    let first = issue(&router, 301).await;
-    let paid = issue(&router, 302).await;
+    let router = router_on_register(&register);
+    let first = issue_notice(&router, 301).await;
+    let paid = issue_notice(&router, 302).await;
     let terms = register.terms(&first).unwrap().unwrap();
     let last = terms.payments.iter().map(|p| p.pay_by).max().unwrap();
     let lapsed_on = last.checked_add_days(Days::new(1)).unwrap();
     // The second notice is paid in time: it never lapses.
     let due = register.terms(&paid).unwrap().unwrap().payments[0];
     let served = register.get(&paid).unwrap().served_on.unwrap();
-    register
-        .add_event(
-            &paid,
-            &EventKind::Paid {
-                amount_pence: due.amount_pence,
-                on: served,
-            },
-            &Actor::cli("test"),
-            served,
-        )
-        .unwrap();
+    record(
+        &register,
+        &paid,
+        &EventKind::Paid {
+            amount_pence: due.amount_pence,
+            on: served,
+        },
+    )
+    .unwrap();
 
     // On its last day to pay it has not lapsed; the day after it has.
     let on_last = get_on(&router, &format!("/v1/notices/lapsed?as_of={last}")).await;
@@ -190,14 +170,7 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
         decided_by: "Ms Kathryn Mallory, KPAS Courts Team".into(),
         on,
     };
-    let timeline = register
-        .add_event(
-            &first,
-            &decide(Decision::Prosecute, lapsed_on),
-            &Actor::cli("test"),
-            lapsed_on,
-        )
-        .unwrap();
+    let timeline = record(&register, &first, &decide(Decision::Prosecute, lapsed_on)).unwrap();
     let recorded = timeline.last().unwrap();
     assert_eq!(recorded.decision, Some(Decision::Prosecute));
     assert_eq!(
@@ -205,23 +178,13 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
         Some("Ms Kathryn Mallory, KPAS Courts Team")
     );
     // Once only.
-    let again = register.add_event(
-        &first,
-        &decide(Decision::Withdraw, lapsed_on),
-        &Actor::cli("test"),
-        lapsed_on,
-    );
+    let again = record(&register, &first, &decide(Decision::Withdraw, lapsed_on));
     assert!(
         matches!(&again, Err(RegisterError::Refused(r)) if r.rule == "decision.already-decided"),
         "{again:?}"
     );
     // The paid notice cannot be decided at all.
-    let settled = register.add_event(
-        &paid,
-        &decide(Decision::Prosecute, lapsed_on),
-        &Actor::cli("test"),
-        lapsed_on,
-    );
+    let settled = record(&register, &paid, &decide(Decision::Prosecute, lapsed_on));
     assert!(
         matches!(&settled, Err(RegisterError::Refused(r)) if r.rule == "event.sequence"),
         "{settled:?}"
@@ -239,39 +202,25 @@ async fn a_lapsed_notice_is_listed_and_decided_once() {
         json!("No payment and no reply to two letters; the support offered was refused")
     );
     // Once prosecution starts the notice is no longer lapsed.
-    register
-        .add_event(
-            &first,
-            &EventKind::ProsecutionStarted { on: lapsed_on },
-            &Actor::cli("test"),
-            lapsed_on,
-        )
-        .unwrap();
+    record(
+        &register,
+        &first,
+        &EventKind::ProsecutionStarted { on: lapsed_on },
+    )
+    .unwrap();
     let moved_on = get_on(&router, &format!("/v1/notices/lapsed?as_of={lapsed_on}")).await;
     assert!(references(&moved_on).is_empty());
 
     // Six months after the offence period ended, a notice can only be
     // withdrawn (MCA 1980 s127).
-    let late = issue(&router, 304).await;
+    let late = issue_notice(&router, 304).await;
     let too_late = limit.checked_add_days(Days::new(1)).unwrap();
-    let refused = register.add_event(
-        &late,
-        &decide(Decision::Prosecute, too_late),
-        &Actor::cli("test"),
-        too_late,
-    );
+    let refused = record(&register, &late, &decide(Decision::Prosecute, too_late));
     assert!(
         matches!(&refused, Err(RegisterError::Refused(r)) if r.rule == "mca.s127-time-limit"),
         "{refused:?}"
     );
-    register
-        .add_event(
-            &late,
-            &decide(Decision::Withdraw, too_late),
-            &Actor::cli("test"),
-            too_late,
-        )
-        .unwrap();
+    record(&register, &late, &decide(Decision::Withdraw, too_late)).unwrap();
     let listed = get_on(&router, &format!("/v1/notices/lapsed?as_of={too_late}")).await;
     let entry = &listed.json()["notices"][0];
     assert_eq!(entry["reference"], json!(late));
@@ -301,14 +250,7 @@ async fn only_a_deciding_key_lists_and_decides() {
         &[Scope::RegisterDecide],
         Some(&["999999"]),
     );
-    let router = docket::http::app(
-        docket(),
-        &docket::http::ServeOptions {
-            register: Some(Arc::clone(&register)),
-            ..docket::http::ServeOptions::default()
-        },
-    )
-    .unwrap();
+    let router = router_on_register(&register);
     let reply = call(
         &router,
         "POST",

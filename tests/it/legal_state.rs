@@ -275,28 +275,6 @@ async fn a_batch_under_a_draft_is_refused() {
     assert_eq!(reply.json()["errors"][0]["rule"], "issue.as-of");
 }
 
-/// Issues one notice into `router`'s register and gives its reference and
-/// the register's view of it.
-async fn one_notice(router: &axum::Router, i: usize) -> String {
-    let reply = post_raw(
-        router.clone(),
-        "/v1/documents/penalty-notice?recipient=0",
-        "application/json",
-        serde_json::to_vec(&notice_case(i)).unwrap(),
-    )
-    .await;
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    reply.headers["docket-reference"]
-        .to_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn event(router: &axum::Router, reference: &str, body: Value) -> Reply {
     post_raw(
         router.clone(),
@@ -321,7 +299,7 @@ fn rule(reply: &Reply) -> (String, String) {
 async fn events_follow_the_law() {
     let register = Arc::new(docket::register::Register::in_memory().unwrap());
     let router = docket::http::app(docket(), &options(&register)).unwrap();
-    let reference = one_notice(&router, 10).await;
+    let reference = issue_notice(&router, 10).await;
     let notice = register.get(&reference).unwrap();
     let served = notice.served_on.unwrap();
     let terms = register.terms(&reference).unwrap().unwrap();
