@@ -61,6 +61,10 @@ pub trait Records: Send + Sync {
         &self,
         reference: &str,
     ) -> Result<Option<(NaiveDate, NaiveDate)>, RecordsError>;
+
+    /// The last day an issued penalty notice could be paid, from the terms
+    /// recorded when it was issued.
+    fn last_day_to_pay(&self, reference: &str) -> Result<Option<NaiveDate>, RecordsError>;
 }
 
 /// No records at all: for documents that need none. A parent has no
@@ -89,6 +93,9 @@ impl Records for NoRecords {
         Err(RecordsError::Missing)
     }
     fn case(&self, _: &str) -> Result<serde_json::Value, RecordsError> {
+        Err(RecordsError::Missing)
+    }
+    fn last_day_to_pay(&self, _: &str) -> Result<Option<NaiveDate>, RecordsError> {
         Err(RecordsError::Missing)
     }
 }

@@ -8,6 +8,7 @@
 //! Every type rejects unknown fields, so a misspelt field is reported instead
 //! of silently vanishing. Every problem is reported at once, by JSON pointer.
 
+mod after;
 mod attendance;
 mod checks;
 mod court;
@@ -16,6 +17,7 @@ mod problem;
 mod schema;
 mod steps;
 
+pub use after::*;
 pub use attendance::*;
 pub use checks::check;
 pub use court::*;
@@ -50,6 +52,9 @@ pub const SECTIONS: &[&str] = &[
     "history",
     "prosecution",
     "eso",
+    "withdrawal",
+    "decision",
+    "sjp",
 ];
 
 /// One case, as posted by a case tool: everything a document may print.
@@ -133,4 +138,19 @@ pub struct Case {
     /// order (s36 Children Act 1989, s447 Education Act 1996).
     #[serde(default)]
     pub eso: Option<EsoApplication>,
+    /// The withdrawal of a penalty notice.
+    // Left out when absent, so that the canonical JSON (and the case hash)
+    // of every case made before these sections existed is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawal: Option<Withdrawal>,
+    /// The authority's decision to prosecute one parent.
+    // Left out when absent, so that the canonical JSON (and the case hash)
+    // of every case made before these sections existed is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<ProsecutionDecision>,
+    /// The single justice procedure for an unpaid penalty notice.
+    // Left out when absent, so that the canonical JSON (and the case hash)
+    // of every case made before these sections existed is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sjp: Option<Sjp>,
 }

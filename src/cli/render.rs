@@ -86,6 +86,9 @@ impl Records for LazyRegister<'_> {
     ) -> Result<Option<(NaiveDate, NaiveDate)>, RecordsError> {
         Records::penalty_period(self.get()?, reference)
     }
+    fn last_day_to_pay(&self, reference: &str) -> Result<Option<NaiveDate>, RecordsError> {
+        Records::last_day_to_pay(self.get()?, reference)
+    }
 }
 
 /// `docket render`: writes the PDF, or prints the problems and exits 1.

@@ -14,7 +14,11 @@ pub enum TemplatesCommand {
     List,
     /// Check every version: published files unchanged, effective periods
     /// without gaps or overlaps, samples valid and rendering, variables known.
-    Check,
+    Check {
+        /// Also write each sample's PDF into this folder, to look at.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Copy the newest version of a kind into a new draft version.
     New {
         /// The document kind.
@@ -45,7 +49,7 @@ pub enum TemplatesCommand {
 pub(super) fn run(templates: &Path, command: TemplatesCommand) -> Result<(), u8> {
     match command {
         TemplatesCommand::List => list(templates),
-        TemplatesCommand::Check => check(templates),
+        TemplatesCommand::Check { out } => check(templates, out.as_deref()),
         TemplatesCommand::New { kind } => new_draft(templates, &kind),
         TemplatesCommand::Publish {
             kind,
@@ -60,9 +64,12 @@ pub(super) fn run(templates: &Path, command: TemplatesCommand) -> Result<(), u8>
     }
 }
 
-fn check(templates: &Path) -> Result<(), u8> {
+fn check(templates: &Path, out: Option<&Path>) -> Result<(), u8> {
     let docket = load(templates)?;
-    let findings = crate::maintain::check(&docket);
+    if let Some(dir) = out {
+        std::fs::create_dir_all(dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
+    }
+    let findings = crate::maintain::check_into(&docket, out);
     let versions: usize = docket.templates().kinds().map(|(_, v)| v.len()).sum();
     if findings.is_empty() {
         println!(

@@ -215,7 +215,9 @@ impl Checked {
             date: case.date,
             keywords: provenance.keywords(),
             subject: format!("{} ({})", version.entry.title, version.id()),
-            attachments: version.entry.uses_register,
+            // A court bundle or pack carries its exhibits and case file
+            // (PDF/A-3); a letter or record made with the register does not.
+            attachments: !self.files.is_empty(),
         }
     }
 }
@@ -253,6 +255,17 @@ pub(super) fn recipients(
                 format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
             )]))
         }
+        Some(i)
+            if to == Recipients::NoticeParent
+                && case.withdrawal.as_ref().is_some_and(|w| w.parent != i) =>
+        {
+            Err(Problems(vec![Problem::new(
+                "/withdrawal/parent",
+                format!(
+                    "the letter goes to the parent the notice was issued to, not recipient {i}"
+                ),
+            )]))
+        }
         Some(i) if i < case.parents.len() => Ok(vec![Some(i)]),
         Some(i) => Err(Problems(vec![Problem::new(
             "/parents",
@@ -262,6 +275,10 @@ pub(super) fn recipients(
             ),
         )])),
         None if to == Recipients::NoticedParents => Ok(noticed.into_iter().map(Some).collect()),
+        // `case::check` has made sure the parent exists.
+        None if to == Recipients::NoticeParent => {
+            Ok(case.withdrawal.iter().map(|w| Some(w.parent)).collect())
+        }
         None if to == Recipients::Parents => Ok((0..case.parents.len())
             .filter(|&i| case.parents[i].parental_responsibility)
             .map(Some)

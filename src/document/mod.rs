@@ -220,16 +220,36 @@ impl Docket {
                     .ok()
                     .map(|v| v.entry.title.clone())
             };
-            let evidence = figures::bundle::gather(&case, request.case, edition, records, &titles)
-                .map_err(|e| match e {
-                    GatherError::Refused(p) => DocumentError::Invalid(Problems(p)),
-                    GatherError::Records(RecordsError::Missing) => {
-                        DocumentError::NeedsRegister(version.id())
-                    }
-                    GatherError::Records(r) => DocumentError::Records(r),
-                })?;
-            base.bundle = Some(evidence.figures);
-            files = evidence.files;
+            let gathered = if case.prosecution.is_some() {
+                figures::bundle::gather(
+                    &case,
+                    request.case,
+                    edition,
+                    records,
+                    &titles,
+                    version.meta.decision_record,
+                )
+                .map(|g| {
+                    base.decision_record = g.decision_record;
+                    base.notice = g.notice;
+                    base.bundle = Some(g.evidence.figures);
+                    files = g.evidence.files;
+                })
+            } else if case.decision.is_some() {
+                figures::after::decision(&case, records, &titles).map(|(d, notice)| {
+                    base.decision = Some(d);
+                    base.notice = notice;
+                })
+            } else {
+                figures::after::withdrawal(&case, records).map(|n| base.notice = Some(n))
+            };
+            gathered.map_err(|e| match e {
+                GatherError::Refused(p) => DocumentError::Invalid(Problems(p)),
+                GatherError::Records(RecordsError::Missing) => {
+                    DocumentError::NeedsRegister(version.id())
+                }
+                GatherError::Records(r) => DocumentError::Records(r),
+            })?;
         }
         if entry.sections.iter().any(|s| s == "penalty") && !noticed {
             let parents: Vec<usize> = case
@@ -351,9 +371,10 @@ impl Docket {
                 // The letter pack is for parents: a team or an agency
                 // has its own routes.
                 pack: match (&self.templates.catalogue().authority, entry.recipients) {
-                    (Some(a), Recipients::Parents | Recipients::NoticedParents) => {
-                        a.pack_for(entry.sender)
-                    }
+                    (
+                        Some(a),
+                        Recipients::Parents | Recipients::NoticedParents | Recipients::NoticeParent,
+                    ) => a.pack_for(entry.sender),
                     _ => Vec::new(),
                 },
             };

@@ -117,7 +117,16 @@ pub fn check_court(case: &Case, edition: Edition) -> Result<(), Problems> {
     let Some(p) = &case.prosecution else {
         return Ok(());
     };
-    let mut problems: Vec<Problem> =
+    // A single justice procedure pack is for s444(1), which needs no
+    // interview under caution; a bundle charges what the edition prosecutes.
+    let mut problems: Vec<Problem> = if case.sjp.is_some() {
+        super::after::sjp_offence(
+            p.offence,
+            p.defendant_date_of_birth,
+            case.date,
+            "/prosecution",
+        )
+    } else {
         court::check_offence(edition, p.offence, p.interview.is_some())
             .iter()
             .map(|r| {
@@ -127,7 +136,8 @@ pub fn check_court(case: &Case, edition: Edition) -> Result<(), Problems> {
                 };
                 court_refusal(at, r)
             })
-            .collect();
+            .collect()
+    };
     // Only a parent under s576 commits the s444 offence.
     if let Some(parent) = case.parents.get(p.defendant)
         && parent.basis().is_none()
@@ -141,14 +151,10 @@ pub fn check_court(case: &Case, edition: Edition) -> Result<(), Problems> {
     // MCA 1980 s127(1): six months to lay the information.
     let laid_by = rules::lapse::limit_date(p.offence_to);
     if case.date > laid_by {
-        problems.push(Problem::refusal(
+        problems.push(super::after::late(
             "/prosecution/offence_to",
-            "mca.s127-time-limit",
-            format!(
-                "the information had to be laid by {} (six months from {}, the last day of the offence period: Magistrates' Courts Act 1980 s127); a prosecution for this period can no longer be brought",
-                laid_by.format("%-d %B %Y"),
-                p.offence_to.format("%-d %B %Y")
-            ),
+            laid_by,
+            p.offence_to,
         ));
     }
     if problems.is_empty() {

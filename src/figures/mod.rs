@@ -11,6 +11,7 @@
 //! the case's shape and knows nothing of the rules' refusals; this layer
 //! joins the two.
 
+pub mod after;
 pub mod bundle;
 mod checks;
 pub mod penalty;
@@ -61,12 +62,35 @@ pub struct Figures {
     /// For a prosecution bundle: what the register adds (exhibits,
     /// chronology, warnings).
     pub bundle: Option<BundleFigures>,
+    /// For a letter or record about an issued penalty notice (a
+    /// withdrawal, a decision to prosecute, a single justice procedure
+    /// pack): the notice as the register holds it.
+    pub notice: Option<after::NoticeFigures>,
+    /// For a decision-to-prosecute record: the limit, the route, the
+    /// chronology from the register.
+    pub decision: Option<after::DecisionFigures>,
+    /// For a single justice procedure pack: its dates.
+    pub sjp: Option<SjpFigures>,
+    /// For a bundle or pack: the decision to prosecute on record.
+    pub decision_record: Option<after::DecisionRecord>,
     /// The day a letter posted on the document's date is expected to
     /// arrive (the deemed day of receipt by post).
     pub arrives_on: Option<NaiveDate>,
     /// For an invitation (a meeting, an Attendance Improvement Meeting, an
     /// interview): the day to say whether the family can come.
     pub invitation: Option<InvitationFigures>,
+}
+
+/// The dates of a single justice procedure pack.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+pub struct SjpFigures {
+    /// The day the pack, posted on its date, is taken to be served.
+    pub served_on: NaiveDate,
+    /// The last day to reply to the notice (served, plus
+    /// [`rules::lapse::SJP_RESPONSE_DAYS`], on a working day).
+    pub respond_by: NaiveDate,
+    /// How many days the defendant has to reply.
+    pub response_days: u64,
 }
 
 /// What an invitation asks of the family.
@@ -89,6 +113,11 @@ pub struct CourtFigures {
     pub age_from: Option<u32>,
     /// The child's age on the last day of the period.
     pub age_to: Option<u32>,
+    /// The last day the information may be laid (Magistrates' Courts Act
+    /// 1980 s127: six months).
+    pub laid_by: NaiveDate,
+    /// Where the six months are counted from (to confirm locally).
+    pub limit_from: &'static str,
 }
 
 /// One register mark with the meaning of its code.
@@ -224,9 +253,25 @@ pub fn compute(case: &Case, edition: rules::Edition) -> Figures {
                 ),
                 age_from: rules::age_on(case.pupil.date_of_birth, p.offence_from),
                 age_to: rules::age_on(case.pupil.date_of_birth, p.offence_to),
+                laid_by: rules::lapse::limit_date(p.offence_to),
+                limit_from: rules::lapse::LIMIT_FROM,
             }
         }),
         bundle: None,
+        notice: None,
+        decision: None,
+        decision_record: None,
+        sjp: case
+            .sjp
+            .as_ref()
+            .and_then(|_| steps::arrives_on(case.date))
+            .and_then(|served_on| {
+                Some(SjpFigures {
+                    served_on,
+                    respond_by: rules::lapse::sjp_respond_by(served_on)?,
+                    response_days: rules::lapse::SJP_RESPONSE_DAYS,
+                })
+            }),
         arrives_on: steps::arrives_on(case.date),
         invitation: case
             .meeting

@@ -117,6 +117,8 @@ async fn create(
     let batches = state.batches.clone();
     let drafts = state.maintainer(Some(&caller));
     let caller_reads = caller.may(Scope::RegisterRead);
+    let caller_records = caller.may(Scope::RegisterEvents);
+    let caller_decides = caller.may(Scope::RegisterDecide);
     // The key's request: what was sent and how.
     let request_sha256 = crate::digest::sha256(
         &[
@@ -145,6 +147,24 @@ async fn create(
             {
                 return Err(ApiError::Forbidden(format!(
                     "a batch of {} reads the register: it needs the register:read scope",
+                    options.kind
+                )));
+            }
+            let scope = match docket.templates().catalogue().records(&options.kind) {
+                Some(
+                    crate::templates::RecordsEvent::Withdrawn
+                    | crate::templates::RecordsEvent::ProsecutionStarted,
+                ) if !caller_records => {
+                    Some("register:events")
+                }
+                Some(crate::templates::RecordsEvent::Decision) if !caller_decides => {
+                    Some("register:decide")
+                }
+                _ => None,
+            };
+            if let Some(scope) = scope {
+                return Err(ApiError::Forbidden(format!(
+                    "issuing {} records an event on its notice: it needs the {scope} scope",
                     options.kind
                 )));
             }

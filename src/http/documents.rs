@@ -22,6 +22,7 @@ use crate::access::{Caller, Scope};
 use crate::document::{Purpose, Rendered, Request};
 use crate::evidence::Warning;
 use crate::issue::{Idempotency, IssuedCopy, Issuer, Posted, post};
+use crate::templates::RecordsEvent;
 
 /// The routes of documents and the register.
 pub(super) fn router() -> Router<AppState> {
@@ -101,6 +102,15 @@ async fn create(
     let bundle = catalogue.uses_register(&kind);
     if bundle {
         require(&caller, Scope::RegisterRead)?;
+    }
+    // Issuing a withdrawal records an event; a decision to prosecute, the
+    // decision.
+    match catalogue.records(&kind).filter(|_| issuing) {
+        Some(RecordsEvent::Withdrawn | RecordsEvent::ProsecutionStarted) => {
+            require(&caller, Scope::RegisterEvents)?;
+        }
+        Some(RecordsEvent::Decision) => require(&caller, Scope::RegisterDecide)?,
+        None => {}
     }
     check_json_content_type(&headers)?;
     let body = body.map_err(|e| ApiError::unreadable(&e, state.body_limit))?;

@@ -140,11 +140,12 @@ async fn status(
     let register = Arc::clone(&state.register);
     let r = reference.clone();
     let today = chrono::Local::now().date_naive();
-    let (issued, timeline, lapsed) = tokio::task::spawn_blocking(move || {
+    let (issued, timeline, lapsed, story) = tokio::task::spawn_blocking(move || {
         Ok::<_, ApiError>((
             register.get(&r)?,
             register.timeline(&r)?,
             register.lapse_of(&r, today)?,
+            register.story(&r, today)?,
         ))
     })
     .await??;
@@ -170,6 +171,11 @@ async fn status(
                 "decision": l.decision,
             })),
             "timeline": timeline,
+            // A penalty notice's stage (issued, paid, lapsed, decided-…,
+            // withdrawn, sjp-served, prosecution-started) and the
+            // documents issued about it since.
+            "stage": story.as_ref().map(|s| s.stage),
+            "about_it": story.map(|s| s.documents),
         }))
         .into_response(),
         &upn,

@@ -102,6 +102,10 @@ pub fn first_recipient(recipients: Recipients, case: &Value) -> Option<usize> {
             .pointer("/penalty/notices/0/parent")?
             .as_u64()
             .and_then(|i| usize::try_from(i).ok()),
+        Recipients::NoticeParent => case
+            .pointer("/withdrawal/parent")?
+            .as_u64()
+            .and_then(|i| usize::try_from(i).ok()),
         _ => None,
     }
 }

@@ -85,13 +85,20 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> MaintainError + '_ {
 /// overlaps or gaps wherever the catalogue lists a document, every sample
 /// valid and rendering, every template variable one the context supplies.
 pub fn check(docket: &Docket) -> Vec<Finding> {
+    check_into(docket, None)
+}
+
+/// [`check`], writing each sample's PDF (`kind@version.pdf`, a
+/// translation's `kind@version.LANG.pdf`) into `out` when given, for a
+/// maintainer to look at the pages.
+pub fn check_into(docket: &Docket, out: Option<&std::path::Path>) -> Vec<Finding> {
     let store = docket.templates();
     let samples = Samples::new();
     let mut findings = Vec::new();
     for (_, versions) in store.kinds() {
         for version in versions {
             findings.extend(check_integrity(store, version));
-            findings.extend(check_version(docket, &samples, version));
+            findings.extend(check_sample(docket, &samples, version, out));
         }
     }
     for locked in &store.lock().published {
@@ -112,6 +119,15 @@ pub fn check(docket: &Docket) -> Vec<Finding> {
 /// The checks of one version on its own: its sample renders and its
 /// template uses only variables the context supplies.
 pub fn check_version(docket: &Docket, samples: &Samples, version: &Version) -> Vec<Finding> {
+    check_sample(docket, samples, version, None)
+}
+
+fn check_sample(
+    docket: &Docket,
+    samples: &Samples,
+    version: &Version,
+    out: Option<&std::path::Path>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     let id = version.id();
     let sample_path = version.dir.join(SAMPLE_FILE);
@@ -147,7 +163,20 @@ pub fn check_version(docket: &Docket, samples: &Samples, version: &Version) -> V
                     .and_then(|checked| docket.render(&checked, Part::All, &Pdf));
                 let which = translation.map_or_else(String::new, |code| format!(" (in `{code}`)"));
                 match rendered {
-                    Ok(_) => {}
+                    Ok(r) => {
+                        if let Some(dir) = out {
+                            let name = match translation {
+                                Some(code) => format!("{id}.{code}.pdf"),
+                                None => format!("{id}.pdf"),
+                            };
+                            if let Err(e) = std::fs::write(dir.join(&name), &r.output) {
+                                findings.push(finding(
+                                    dir.join(name).display().to_string(),
+                                    format!("could not be written: {e}"),
+                                ));
+                            }
+                        }
+                    }
                     Err(DocumentError::Invalid(problems)) => {
                         for p in problems.0 {
                             findings.push(finding(
@@ -267,12 +296,17 @@ fn check_periods(store: &TemplateStore) -> Vec<Finding> {
             ));
             continue;
         };
-        if first.effective_from > edition.from {
+        let start = entry.since.unwrap_or(edition.from);
+        if first.effective_from > start {
             findings.push(finding(
                 &subject,
                 format!(
-                    "no version is in force from {} (the edition's start) to {}",
-                    edition.from,
+                    "no version is in force from {start} (the {}) to {}",
+                    if entry.since.is_some() {
+                        "day the catalogue added it"
+                    } else {
+                        "edition's start"
+                    },
                     first
                         .effective_from
                         .pred_opt()

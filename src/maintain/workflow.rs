@@ -197,12 +197,18 @@ pub fn publish(
                 p.effective_to.unwrap_or(from)
             )));
         }
-        None if from != edition.from => {
-            return Err(MaintainError::Refused(format!(
-                "the first version of {kind} in the {} edition must start with the edition, on {}",
-                v.meta.edition.slug(),
-                edition.from
-            )));
+        None if from != v.entry.since.unwrap_or(edition.from) => {
+            return Err(MaintainError::Refused(match v.entry.since {
+                Some(since) => format!(
+                    "the first version of {kind} in the {} edition must start on {since}, the day the catalogue added it (`since`)",
+                    v.meta.edition.slug()
+                ),
+                None => format!(
+                    "the first version of {kind} in the {} edition must start with the edition, on {}",
+                    v.meta.edition.slug(),
+                    edition.from
+                ),
+            }));
         }
         _ => {}
     }

@@ -411,4 +411,11 @@ impl Records for Register {
             RecordsError::Corrupt(format!("document {reference}: its case is not JSON: {e}"))
         })
     }
+
+    fn last_day_to_pay(&self, reference: &str) -> Result<Option<NaiveDate>, RecordsError> {
+        Ok(self
+            .terms(reference)?
+            .as_ref()
+            .and_then(crate::rules::lapse::last_pay_by))
+    }
 }

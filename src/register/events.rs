@@ -127,7 +127,7 @@ impl EventKind {
             Self::Paid { amount_pence, .. } => Proposed::Paid {
                 amount_pence: *amount_pence,
             },
-            Self::Withdrawn { .. } => Proposed::Withdrawn,
+            Self::Withdrawn { ground, .. } => Proposed::Withdrawn { ground: *ground },
             Self::ProsecutionStarted { .. } => Proposed::ProsecutionStarted,
             Self::Corrected { .. } => Proposed::Corrected,
             Self::Decision { .. } => Proposed::Decision,
@@ -193,72 +193,117 @@ impl Register {
     ) -> Result<Vec<Event>, RegisterError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let issued = super::documents::get_in(&tx, reference)?;
-        let timeline = timeline_in(&tx, reference)?;
-        let terms = super::documents::terms_in(&tx, reference)?;
-        let subject = Subject {
-            penalty_notice: issued.kind == "penalty-notice",
-            issued_on: issued.issued_on,
-            served_on: issued.served_on,
-            terms: terms.as_ref(),
-        };
-        let standing = standing(&timeline);
-        events::check(event.proposed(), event.on(), &subject, &standing, today)
+        let timeline = add_event_in(&tx, reference, event, by, today)?;
+        tx.commit()?;
+        Ok(timeline)
+    }
+
+    /// A document's timeline, oldest first.
+    pub fn timeline(&self, reference: &str) -> Result<Vec<Event>, RegisterError> {
+        timeline_in(&self.conn(), reference)
+    }
+}
+
+/// Records what issuing a document records on the notice it is about,
+/// inside the issue's transaction `tx`, with every check of
+/// [`Register::add_event`]: a withdrawal letter withdraws its notice; a
+/// decision-to-prosecute record records the decision, unless the same
+/// decision is already on the notice's timeline.
+pub fn record_on_issue(
+    tx: &Connection,
+    reference: &str,
+    event: &EventKind,
+    by: &crate::access::Actor,
+    today: NaiveDate,
+) -> Result<(), RegisterError> {
+    if let EventKind::Decision { decision, .. } = event {
+        let timeline = timeline_in(tx, reference)?;
+        if standing(&timeline)
+            .decided
+            .is_some_and(|(d, _)| d == *decision)
+        {
+            return Ok(());
+        }
+    }
+    add_event_in(tx, reference, event, by, today).map(|_| ())
+}
+
+/// Records an event inside the transaction `tx` (an issue's, when issuing a
+/// document records one: a withdrawal letter its notice's `withdrawn`),
+/// with the same checks as [`Register::add_event`]; gives the timeline.
+pub(crate) fn add_event_in(
+    tx: &Connection,
+    reference: &str,
+    event: &EventKind,
+    by: &crate::access::Actor,
+    today: NaiveDate,
+) -> Result<Vec<Event>, RegisterError> {
+    let issued = super::documents::get_in(tx, reference)?;
+    let timeline = timeline_in(tx, reference)?;
+    let terms = super::documents::terms_in(tx, reference)?;
+    let subject = Subject {
+        penalty_notice: issued.kind == "penalty-notice",
+        issued_on: issued.issued_on,
+        served_on: issued.served_on,
+        terms: terms.as_ref(),
+    };
+    let standing = standing(&timeline);
+    events::check(event.proposed(), event.on(), &subject, &standing, today)
+        .map_err(|r| RegisterError::Refused(r.into()))?;
+    if let EventKind::Decision { decision, on, .. } = event {
+        let offence_to: Option<String> = tx
+            .prepare_cached("SELECT offence_to FROM notice_claims WHERE reference = ?1")?
+            .query_row(params![reference], |r| r.get(0))
+            .optional()?;
+        let offence_to = offence_to
+            .map(|d| date(&d, &|| format!("the claim of {reference}")))
+            .transpose()?;
+        lapse::check_decision(*decision, *on, terms.as_ref(), offence_to, &standing)
             .map_err(|r| RegisterError::Refused(r.into()))?;
-        if let EventKind::Decision { decision, on, .. } = event {
-            let offence_to: Option<String> = tx
-                .prepare_cached("SELECT offence_to FROM notice_claims WHERE reference = ?1")?
-                .query_row(params![reference], |r| r.get(0))
-                .optional()?;
-            let offence_to = offence_to
-                .map(|d| date(&d, &|| format!("the claim of {reference}")))
-                .transpose()?;
-            lapse::check_decision(*decision, *on, terms.as_ref(), offence_to, &standing)
-                .map_err(|r| RegisterError::Refused(r.into()))?;
-        }
-        if let EventKind::Corrected { supersedes, .. } = event {
-            let target = timeline.iter().find(|e| e.id == *supersedes);
-            let why = match target {
-                None => Some(format!("{reference} has no event {supersedes}")),
-                Some(e) if e.event == EventName::Issued => {
-                    Some("the issue itself cannot be corrected: it is the record".into())
-                }
-                Some(e) if e.event == EventName::Corrected => {
-                    Some("a correction cannot be corrected; record the event again".into())
-                }
-                Some(e) if e.superseded_by.is_some() => {
-                    Some(format!("event {supersedes} was already corrected"))
-                }
-                Some(_) => None,
-            };
-            if let Some(detail) = why {
-                return Err(RegisterError::Refused(Refused {
-                    field: "/supersedes",
-                    rule: "event.correction",
-                    detail,
-                }));
+    }
+    if let EventKind::Corrected { supersedes, .. } = event {
+        let target = timeline.iter().find(|e| e.id == *supersedes);
+        let why = match target {
+            None => Some(format!("{reference} has no event {supersedes}")),
+            Some(e) if e.event == EventName::Issued => {
+                Some("the issue itself cannot be corrected: it is the record".into())
             }
-        }
-        let (amount, reason, ground, supersedes) = match event {
-            EventKind::Paid { amount_pence, .. } => (Some(*amount_pence), None, None, None),
-            EventKind::Withdrawn { reason, ground, .. } => {
-                (None, Some(reason.as_str()), Some(ground.slug()), None)
+            Some(e) if e.event == EventName::Corrected => {
+                Some("a correction cannot be corrected; record the event again".into())
             }
-            EventKind::ProsecutionStarted { .. } => (None, None, None, None),
-            EventKind::Corrected {
-                reason, supersedes, ..
-            } => (None, Some(reason.as_str()), None, Some(*supersedes)),
-            EventKind::Decision { reasons, .. } => (None, Some(reasons.as_str()), None, None),
+            Some(e) if e.superseded_by.is_some() => {
+                Some(format!("event {supersedes} was already corrected"))
+            }
+            Some(_) => None,
         };
-        let (decision, decided_by) = match event {
-            EventKind::Decision {
-                decision,
-                decided_by,
-                ..
-            } => (Some(decision.as_str()), Some(decided_by.as_str())),
-            _ => (None, None),
-        };
-        tx.prepare_cached(
+        if let Some(detail) = why {
+            return Err(RegisterError::Refused(Refused {
+                field: "/supersedes",
+                rule: "event.correction",
+                detail,
+            }));
+        }
+    }
+    let (amount, reason, ground, supersedes) = match event {
+        EventKind::Paid { amount_pence, .. } => (Some(*amount_pence), None, None, None),
+        EventKind::Withdrawn { reason, ground, .. } => {
+            (None, Some(reason.as_str()), Some(ground.slug()), None)
+        }
+        EventKind::ProsecutionStarted { .. } => (None, None, None, None),
+        EventKind::Corrected {
+            reason, supersedes, ..
+        } => (None, Some(reason.as_str()), None, Some(*supersedes)),
+        EventKind::Decision { reasons, .. } => (None, Some(reasons.as_str()), None, None),
+    };
+    let (decision, decided_by) = match event {
+        EventKind::Decision {
+            decision,
+            decided_by,
+            ..
+        } => (Some(decision.as_str()), Some(decided_by.as_str())),
+        _ => (None, None),
+    };
+    tx.prepare_cached(
             "INSERT INTO events (reference, event, on_date, amount_pence, reason, recorded_by, recorded_at, ground, supersedes, key_id, on_behalf_of, decision, decided_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
@@ -277,15 +322,7 @@ impl Register {
             decision,
             decided_by
         ])?;
-        let timeline = timeline_in(&tx, reference)?;
-        tx.commit()?;
-        Ok(timeline)
-    }
-
-    /// A document's timeline, oldest first.
-    pub fn timeline(&self, reference: &str) -> Result<Vec<Event>, RegisterError> {
-        timeline_in(&self.conn(), reference)
-    }
+    timeline_in(tx, reference)
 }
 
 /// A document's timeline, oldest first, on `conn`.

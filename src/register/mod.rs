@@ -25,17 +25,19 @@ mod lapsed;
 mod numbers;
 mod outcomes;
 mod scoped;
+mod stage;
 
 pub use audit::{AuditCheck, AuditQuery, AuditRow, NewAudit};
 pub use batches::{
     BatchRecord, BatchRow, BatchState, CallbackState, CaseText, Created, NewBatch, RecordState,
 };
 pub use documents::NewDocument;
-pub use events::{EventKind, MAX_DECIDER_TEXT, MAX_EVENT_TEXT, Refused};
+pub use events::{EventKind, MAX_DECIDER_TEXT, MAX_EVENT_TEXT, Refused, record_on_issue};
 pub use keys::{KEY_LIFETIME, KeyState, complete_key_in};
 pub use lapsed::{Lapsed, LapsedDecision};
 pub use numbers::{Claim, NumberStatus, Series};
 pub use scoped::Scoped;
+pub use stage::{Related, Stage, Story};
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -426,10 +428,11 @@ mod tests {
             t.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(),
             ["issued", "paid"]
         );
-        // Paid is final, but a mistake is corrected, and both stay on the
-        // timeline.
+        // Paid is final (only a notice that should never have been issued
+        // is withdrawn after payment, and refunded), but a mistake is
+        // corrected, and both stay on the timeline.
         let w = EventKind::Withdrawn {
-            ground: crate::rules::events::WithdrawalGround::MaterialError,
+            ground: crate::rules::events::WithdrawalGround::NotProsecuted,
             reason: "x".into(),
             on: d(2026, 12, 2),
         };
@@ -454,12 +457,23 @@ mod tests {
             refused_rule(r.add_event(&a, &correction, &Actor::cli("x"), today)),
             Some("event.correction")
         );
+        // Not paid after all, and still payable: withdrawn on a ground of
+        // reg 8 (as not paid, reg 9, only once the last day has passed).
+        assert_eq!(
+            refused_rule(r.add_event(&a, &w, &Actor::cli("x"), today)),
+            Some("event.sequence")
+        );
+        let w8 = EventKind::Withdrawn {
+            ground: crate::rules::events::WithdrawalGround::MaterialError,
+            reason: "x".into(),
+            on: d(2026, 12, 2),
+        };
         let t = r
-            .add_event(&a, &w, &Actor::cli("x"), today)
+            .add_event(&a, &w8, &Actor::cli("x"), today)
             .unwrap_or_default();
         assert_eq!(t.last().map(|e| e.event), Some(EventName::Withdrawn));
         assert!(matches!(
-            r.add_event("PN26-999999A", &w, &Actor::cli("x"), today),
+            r.add_event("PN26-999999A", &w8, &Actor::cli("x"), today),
             Err(RegisterError::NotFound(_))
         ));
     }

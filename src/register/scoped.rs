@@ -89,4 +89,11 @@ impl Records for Scoped<'_> {
             None => Ok(None),
         }
     }
+
+    fn last_day_to_pay(&self, reference: &str) -> Result<Option<NaiveDate>, RecordsError> {
+        match self.visible(reference)? {
+            Some(_) => Records::last_day_to_pay(self.register, reference),
+            None => Ok(None),
+        }
+    }
 }

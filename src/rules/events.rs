@@ -88,8 +88,11 @@ pub enum Proposed {
         /// Amount in pence.
         amount_pence: u32,
     },
-    /// A withdrawal.
-    Withdrawn,
+    /// A withdrawal, on `ground`.
+    Withdrawn {
+        /// The ground.
+        ground: WithdrawalGround,
+    },
     /// Prosecution began.
     ProsecutionStarted,
     /// A correction of an earlier event.
@@ -158,6 +161,13 @@ pub enum EventRefusal {
         /// When.
         on: NaiveDate,
     },
+    /// Withdrawn because it was not paid (reg 9) while it could still be
+    /// paid, or after it was paid.
+    #[error("{why}")]
+    NotLapsed {
+        /// Why, in words.
+        why: String,
+    },
     /// Paid after prosecution began.
     #[error("the notice can no longer be paid: prosecution began on {on}")]
     Prosecuted {
@@ -175,7 +185,9 @@ impl EventRefusal {
                 "event.date"
             }
             Self::WrongAmount { .. } | Self::NoTerms => "event.amount",
-            Self::Ended { .. } | Self::Prosecuted { .. } => "event.sequence",
+            Self::Ended { .. } | Self::Prosecuted { .. } | Self::NotLapsed { .. } => {
+                "event.sequence"
+            }
         }
     }
 
@@ -183,6 +195,7 @@ impl EventRefusal {
     pub fn field(&self) -> &'static str {
         match self {
             Self::NotANotice | Self::Ended { .. } | Self::Prosecuted { .. } => "/event",
+            Self::NotLapsed { .. } => "/ground",
             Self::InTheFuture { .. } | Self::TooEarly { .. } | Self::AfterLastDay { .. } => "/on",
             Self::WrongAmount { .. } | Self::NoTerms => "/amount_pence",
         }
@@ -258,8 +271,36 @@ pub fn check(
             day: subject.issued_on,
         });
     }
-    if let Some((what, ended_on)) = standing.ended {
-        return Err(EventRefusal::Ended { what, on: ended_on });
+    match (event, standing.ended) {
+        // A paid notice may still be withdrawn on a ground of reg 8 (it
+        // should never have been issued): the payment is then refunded.
+        (Proposed::Withdrawn { ground }, Some(("paid", _)))
+            if ground != WithdrawalGround::NotProsecuted => {}
+        (Proposed::Withdrawn { .. }, Some(("paid", paid_on))) => {
+            return Err(EventRefusal::NotLapsed {
+                why: format!(
+                    "the notice was paid on {}: it cannot be withdrawn as not paid; withdraw it on a ground of regulation 8 if it should not have been issued, and the payment is refunded",
+                    paid_on.format("%-d %B %Y")
+                ),
+            });
+        }
+        (_, Some((what, ended_on))) => return Err(EventRefusal::Ended { what, on: ended_on }),
+        (_, None) => {}
+    }
+    if let Proposed::Withdrawn {
+        ground: WithdrawalGround::NotProsecuted,
+    } = event
+        && let Some(last) = subject
+            .terms
+            .and_then(|t| t.payments.iter().map(|p| p.pay_by).max())
+        && on <= last
+    {
+        return Err(EventRefusal::NotLapsed {
+            why: format!(
+                "the notice can still be paid until {}: it is withdrawn as not paid (regulation 9) only after that day",
+                last.format("%-d %B %Y")
+            ),
+        });
     }
     if let Proposed::Paid { amount_pence } = event {
         if let Some(begun) = standing.prosecuted {
@@ -401,7 +442,9 @@ mod tests {
         let today = d(2026, 12, 31);
         assert_eq!(
             check(
-                Proposed::Withdrawn,
+                Proposed::Withdrawn {
+                    ground: WithdrawalGround::NoOffence
+                },
                 d(2026, 12, 1),
                 &letter,
                 &Standing::default(),
@@ -415,12 +458,65 @@ mod tests {
             ..Standing::default()
         };
         let n = notice(&t);
+        // Paid, then withdrawn on a reg 8 ground: allowed (the payment is
+        // refunded); as not paid (reg 9): refused.
+        let withdraw = |ground| Proposed::Withdrawn { ground };
         assert_eq!(
-            check(Proposed::Withdrawn, d(2026, 12, 2), &n, &ended, today).map_err(|r| r.rule()),
+            check(
+                withdraw(WithdrawalGround::MaterialError),
+                d(2026, 12, 2),
+                &n,
+                &ended,
+                today
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            check(
+                withdraw(WithdrawalGround::NotProsecuted),
+                d(2026, 12, 2),
+                &n,
+                &ended,
+                today
+            )
+            .map_err(|r| r.rule()),
+            Err("event.sequence")
+        );
+        let withdrawn = Standing {
+            ended: Some(("withdrawn", d(2026, 12, 1))),
+            ..Standing::default()
+        };
+        assert_eq!(
+            check(
+                withdraw(WithdrawalGround::NoOffence),
+                d(2026, 12, 2),
+                &n,
+                &withdrawn,
+                today
+            )
+            .map_err(|r| r.rule()),
             Err("event.sequence")
         );
         assert_eq!(
             check(Proposed::Corrected, d(2026, 12, 2), &n, &ended, today),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn not_paid_is_a_ground_only_once_the_last_day_has_passed() {
+        let t = terms();
+        let n = notice(&t);
+        let reg9 = Proposed::Withdrawn {
+            ground: WithdrawalGround::NotProsecuted,
+        };
+        let today = d(2027, 1, 31);
+        assert_eq!(
+            check(reg9, d(2026, 12, 22), &n, &Standing::default(), today).map_err(|r| r.rule()),
+            Err("event.sequence")
+        );
+        assert_eq!(
+            check(reg9, d(2026, 12, 23), &n, &Standing::default(), today),
             Ok(())
         );
     }

@@ -25,6 +25,24 @@ pub const LIMIT_MONTHS: u32 = 6;
 /// period is the reading docket applies; see the module's note.
 pub const LIMIT_FROM: &str = "the last day of the offence period";
 
+/// Days a defendant has to answer a single justice procedure notice, from
+/// the day it is served. (confirm) 21 days is what council guidance gives
+/// (e.g. East Cambridgeshire); confirm against Criminal Procedure Rules
+/// Part 24 before relying on it.
+pub const SJP_RESPONSE_DAYS: u64 = 21;
+
+/// The last day to answer a single justice procedure notice served on
+/// `served`: [`SJP_RESPONSE_DAYS`] on, moved to the next working day when
+/// that falls on a weekend or a bank holiday (as court time limits are;
+/// confirm with the court), so a defendant is never given Christmas Day.
+pub fn sjp_respond_by(served: NaiveDate) -> Option<NaiveDate> {
+    let mut day = served.checked_add_days(chrono::Days::new(SJP_RESPONSE_DAYS))?;
+    while !super::calendar::is_working_day(day) {
+        day = day.succ_opt()?;
+    }
+    Some(day)
+}
+
 /// The last day an information for an offence ending on `offence_to` may
 /// be laid: six calendar months on (a day that does not exist in the
 /// later month is that month's last day).
@@ -148,6 +166,15 @@ pub fn check_decision(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_date_is_a_working_day() {
+        // Served Friday 4 December 2026: 21 days on is Christmas Day, so
+        // the last day is Tuesday 29 December (Boxing Day's substitute is
+        // Monday 28th).
+        assert_eq!(sjp_respond_by(d("2026-12-04")), Some(d("2026-12-29")));
+        assert_eq!(sjp_respond_by(d("2026-11-02")), Some(d("2026-11-23")));
+    }
     use crate::rules::penalty::{Payment, PeriodCount};
 
     fn d(s: &str) -> NaiveDate {

@@ -29,12 +29,18 @@ pub enum Recipients {
     Agency,
     /// Nobody by post: a record signed by the parties (a plan, a contract).
     Record,
+    /// The one parent an issued notice went to (`withdrawal.parent`): a
+    /// letter about that notice.
+    NoticeParent,
 }
 
 impl Recipients {
     /// Whether each copy is addressed to one parent.
     pub fn per_parent(self) -> bool {
-        matches!(self, Self::Parents | Self::NoticedParents)
+        matches!(
+            self,
+            Self::Parents | Self::NoticedParents | Self::NoticeParent
+        )
     }
 }
 
@@ -87,6 +93,29 @@ pub struct Entry {
     /// statements), printed by layouts from version 2.
     #[serde(default)]
     pub marking: Option<String>,
+    /// The event issuing it records on the notice it is about, in the
+    /// issue's own transaction: `withdrawn` (a withdrawal letter) or
+    /// `decision` (a decision to prosecute).
+    #[serde(default)]
+    pub records: Option<RecordsEvent>,
+    /// The day the kind joined its edition, when it was added to the
+    /// framework after the edition began (its first version starts then);
+    /// by default the edition's first day.
+    #[serde(default, with = "toml_date::option")]
+    pub since: Option<NaiveDate>,
+}
+
+/// An event a kind records when it is issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecordsEvent {
+    /// The notice in `withdrawal.notice` is withdrawn on its ground.
+    Withdrawn,
+    /// The decision to prosecute, on the notice in `decision.notice`.
+    Decision,
+    /// Prosecution started, on the notice in `sjp.notice` (a written
+    /// charge institutes proceedings).
+    ProsecutionStarted,
 }
 
 /// The catalogue file.
@@ -211,9 +240,7 @@ impl Catalogue {
                 if d.sections.iter().any(|s| s == section) {
                     Ok(())
                 } else {
-                    Err(format!(
-                        "{at}: recipients `{why}` need the `{section}` section"
-                    ))
+                    Err(format!("{at}: `{why}` needs the `{section}` section"))
                 }
             };
             if self
@@ -228,15 +255,28 @@ impl Catalogue {
             if d.marking.as_deref().is_some_and(|m| m.trim().is_empty()) {
                 return Err(format!("{at}: `marking` is empty; leave it out instead"));
             }
-            if d.uses_register && !d.sections.iter().any(|s| s == "prosecution") {
+            if d.uses_register
+                && !["prosecution", "decision", "withdrawal"]
+                    .iter()
+                    .any(|needed| d.sections.iter().any(|s| s == needed))
+            {
                 return Err(format!(
-                    "{at}: `uses_register` documents are made for a prosecution: they need the `prosecution` section"
+                    "{at}: `uses_register` documents are made about a prosecution or a notice: they need the `prosecution`, `decision` or `withdrawal` section"
                 ));
             }
+            match d.records {
+                Some(RecordsEvent::Withdrawn) => needs("withdrawal", "records = withdrawn")?,
+                Some(RecordsEvent::Decision) => needs("decision", "records = decision")?,
+                Some(RecordsEvent::ProsecutionStarted) => {
+                    needs("sjp", "records = prosecution-started")?;
+                }
+                None => {}
+            }
             match d.recipients {
-                Recipients::NoticedParents => needs("penalty", "noticed-parents")?,
-                Recipients::Authority => needs("authority", "authority")?,
-                Recipients::Agency => needs("referral", "agency")?,
+                Recipients::NoticedParents => needs("penalty", "recipients = noticed-parents")?,
+                Recipients::Authority => needs("authority", "recipients = authority")?,
+                Recipients::Agency => needs("referral", "recipients = agency")?,
+                Recipients::NoticeParent => needs("withdrawal", "recipients = notice-parent")?,
                 Recipients::Parents | Recipients::Record => {}
             }
         }
@@ -264,6 +304,14 @@ impl Catalogue {
         self.documents
             .iter()
             .any(|d| d.kind == kind && d.uses_register)
+    }
+
+    /// The event issuing a document of `kind` records, in any edition.
+    pub fn records(&self, kind: &str) -> Option<RecordsEvent> {
+        self.documents
+            .iter()
+            .filter(|d| d.kind == kind)
+            .find_map(|d| d.records)
     }
 
     /// The edition's details.

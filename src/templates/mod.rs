@@ -24,7 +24,7 @@ pub mod lock;
 mod toml_date;
 mod version;
 
-pub use catalogue::{Catalogue, Entry, Recipients};
+pub use catalogue::{Catalogue, Entry, Recipients, RecordsEvent};
 use load::{check_slug, file_name, load_error, load_layouts, load_version, sorted_dirs};
 pub use lock::{Integrity, Lock};
 pub use version::{Meta, Sender, TranslationMeta, Version};

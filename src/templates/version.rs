@@ -41,6 +41,12 @@ pub struct Meta {
     /// Drafts are never chosen by date; they render only when asked for by name.
     #[serde(default)]
     pub draft: bool,
+    /// A court bundle or pack of this version is refused without a
+    /// decision-to-prosecute record for its defendant
+    /// (`bundle.decision-record`); versions published before the record
+    /// existed only warn.
+    #[serde(default)]
+    pub decision_record: bool,
     /// The version this one corrects: an ended version whose wording was
     /// wrong (a citation, say). A correction covers exactly the corrected
     /// version's period and is chosen in its place by date; the corrected

@@ -28,7 +28,7 @@ fn render_all() -> Vec<(String, Vec<u8>)> {
 
 /// Court bundles are PDF/A-3b (see the renderer).
 fn is_bundle(id: &str) -> bool {
-    id.starts_with("prosecution-bundle@")
+    id.starts_with("prosecution-bundle@") || id.starts_with("sjp-notice@")
 }
 
 /// Every document claims PDF/UA-1 except the bundles published before

@@ -45,7 +45,7 @@ async fn post_bundle(router: &axum::Router, version: &str, case: &Value) -> Repl
     .await
 }
 
-fn pages_text(doc: &Document) -> Vec<String> {
+pub(crate) fn pages_text(doc: &Document) -> Vec<String> {
     let pages = doc.get_pages().len() as u32;
     (1..=pages)
         .map(|p| doc.extract_text(&[p]).unwrap_or_default())
@@ -53,7 +53,7 @@ fn pages_text(doc: &Document) -> Vec<String> {
 }
 
 /// The outline's titles and the page (1-based) each points to.
-fn outline(doc: &Document) -> Vec<(String, u32)> {
+pub(crate) fn outline(doc: &Document) -> Vec<(String, u32)> {
     let pages: std::collections::HashMap<(u32, u16), u32> =
         doc.get_pages().into_iter().map(|(n, id)| (id, n)).collect();
     let catalog = doc.catalog().unwrap();
@@ -120,7 +120,7 @@ fn decode_pdf_string(bytes: &[u8]) -> String {
 }
 
 /// The attached files: name → bytes.
-fn attachments(doc: &Document) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn attachments(doc: &Document) -> Vec<(String, Vec<u8>)> {
     let catalog = doc.catalog().unwrap();
     let names = catalog
         .get_deref(b"Names", doc)

@@ -93,3 +93,47 @@ pub(super) fn check_court(case: &Case, problems: &mut Vec<Problem>) {
         }
     }
 }
+
+/// The checks of the sections for what follows a notice, on the case
+/// alone: parents that exist, dates in order and not after the document.
+pub(super) fn check_after(case: &Case, problems: &mut Vec<Problem>) {
+    let date = case.date;
+    let parents = case.parents.len();
+    let mut push = |pointer: &str, detail: String| problems.push(Problem::new(pointer, detail));
+    let missing = |i: usize| {
+        format!(
+            "parent {i} does not exist: the case lists {parents} parent(s) or carer(s), numbered from 0"
+        )
+    };
+    if let Some(w) = &case.withdrawal
+        && w.parent >= parents
+    {
+        push("/withdrawal/parent", missing(w.parent));
+    }
+    if let Some(d) = &case.decision {
+        if d.defendant >= parents {
+            push("/decision/defendant", missing(d.defendant));
+        }
+        if d.offence_from > d.offence_to {
+            push(
+                "/decision/offence_to",
+                format!(
+                    "is before the start of the period ({})",
+                    iso(d.offence_from)
+                ),
+            );
+        }
+        if d.offence_to > date {
+            push(
+                "/decision/offence_to",
+                format!("is after the decision's date ({})", iso(date)),
+            );
+        }
+        if d.eso_considered.on > date {
+            push(
+                "/decision/eso_considered/on",
+                format!("is after the decision's date ({})", iso(date)),
+            );
+        }
+    }
+}

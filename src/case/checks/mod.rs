@@ -229,6 +229,7 @@ pub fn check(case: &Case) -> Vec<Problem> {
     }
     steps::check_steps(case, &mut problems);
     court::check_court(case, &mut problems);
+    court::check_after(case, &mut problems);
     problems
 }
 

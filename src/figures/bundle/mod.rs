@@ -15,6 +15,7 @@
 mod checks;
 mod consistent;
 mod served;
+mod sjp;
 
 use serde_json::Value;
 
@@ -25,8 +26,11 @@ use crate::evidence::{
 };
 use crate::rules::Edition;
 
+use super::after;
 use checks::{label_of, unproduced, warnings};
 pub use served::served;
+pub use sjp::Gathered;
+use sjp::sjp_notice;
 
 /// Why the register's evidence could not be gathered.
 #[derive(Debug, thiserror::Error)]
@@ -47,7 +51,7 @@ type Files = Vec<(String, Vec<u8>)>;
 pub type Titles<'a> = dyn Fn(&str, &str) -> Option<String> + 'a;
 
 /// A document kind's plain name, for the chronology.
-fn kind_words(kind: &str) -> String {
+pub(super) fn kind_words(kind: &str) -> String {
     let words = kind.replace('-', " ");
     let mut c = words.chars();
     match c.next() {
@@ -111,7 +115,8 @@ pub fn gather(
     edition: Edition,
     records: &dyn Records,
     titles: &Titles<'_>,
-) -> Result<Evidence, GatherError> {
+    decision_required: bool,
+) -> Result<Gathered, GatherError> {
     let title =
         |kind: &str, version: &str| titles(kind, version).unwrap_or_else(|| kind_words(kind));
     let Some(p) = &case.prosecution else {
@@ -152,23 +157,56 @@ pub fn gather(
         ));
     }
     refusals.extend(unproduced(p, &chronology, &exhibits));
+    // LGO 21 010 042: the decision to prosecute must be on record.
+    let decision_record = after::decision_record(
+        records,
+        &history,
+        defendant,
+        (p.offence_from, p.offence_to),
+        case.date,
+    )?;
+    let no_record = format!(
+        "no decision to prosecute {} {} for this offence period is on record: issue the decision-to-prosecute record first",
+        defendant.given_names, defendant.family_name
+    );
+    if decision_record.is_none() && decision_required {
+        refusals.push(Problem::refusal(
+            "/prosecution/defendant",
+            "bundle.decision-record",
+            no_record.clone(),
+        ));
+    }
+    let notice = match &case.sjp {
+        Some(sjp) => sjp_notice(case, records, sjp, defendant, &exhibits, &mut refusals)?,
+        None => None,
+    };
     if !refusals.is_empty() {
         return Err(GatherError::Refused(refusals));
     }
     let mut warnings = warnings(case, p, edition, &history, &exhibits);
+    if decision_record.is_none() {
+        warnings.push(crate::evidence::Warning {
+            rule: "bundle.decision-record".into(),
+            detail: no_record,
+        });
+    }
     warnings.extend(consistent::inconsistent(case, &exhibits, records)?);
     let attached = serde_json::to_vec_pretty(&served(posted, p.defendant))
         .map_err(|e| RecordsError::Corrupt(format!("the case to attach: {e}")))?;
     files.push((CASE_FILE.to_owned(), attached));
-    Ok(Evidence {
-        figures: BundleFigures {
-            exhibits,
-            interview_exhibit,
-            chronology,
-            warnings,
-            case_file: CASE_FILE.to_owned(),
+    Ok(Gathered {
+        evidence: Evidence {
+            figures: BundleFigures {
+                exhibits,
+                interview_exhibit,
+                chronology,
+                warnings,
+                case_file: CASE_FILE.to_owned(),
+            },
+            files,
         },
-        files,
+        decision_record,
+        notice,
     })
 }
 
@@ -297,7 +335,7 @@ fn interview_exhibit(case: &Case, p: &Prosecution, exhibits: &mut Vec<Exhibit>) 
 }
 
 /// What became of a document: its events after issue, in words.
-fn outcome(events: &[crate::evidence::Event]) -> Vec<String> {
+pub(super) fn outcome(events: &[crate::evidence::Event]) -> Vec<String> {
     events
         .iter()
         .filter(|e| e.event != EventName::Issued)
@@ -373,13 +411,19 @@ fn chronology(
         {
             settled.push(doc.reference.clone());
         }
-        chronology.push(ChronologyRow {
-            date: doc.issued_on,
-            event: format!(
+        // A record is made, not sent.
+        let event = if doc.kind == after::DECISION_KIND {
+            format!("{} made", title(&doc.kind, &doc.version))
+        } else {
+            format!(
                 "{} sent to {}",
                 title(&doc.kind, &doc.version),
                 doc.recipient_name
-            ),
+            )
+        };
+        chronology.push(ChronologyRow {
+            date: doc.issued_on,
+            event,
             outcome: (!outcome.is_empty()).then(|| outcome.join("; ")),
             reference: Some(doc.reference.clone()),
             exhibit: label_of(&doc.reference),

@@ -12,6 +12,8 @@
 //! reserved for the request is voided with the reason. A request sent
 //! again with the same key gets the first result.
 
+mod on_issue;
+
 use serde::Serialize;
 
 use crate::access::Actor;
@@ -19,7 +21,7 @@ use crate::case::{Problem, Problems};
 use crate::document::{Checked, Docket, DocumentError, Part, Rendered, Request, canonical_json};
 use crate::evidence::{Warning, person_key};
 use crate::register::{
-    Claim, KeyState, NewDocument, Register, RegisterError, Series, complete_key_in,
+    Claim, KeyState, NewDocument, Register, RegisterError, Series, complete_key_in, record_on_issue,
 };
 use crate::render::Pdf;
 use crate::render::pool::Commit;
@@ -424,9 +426,15 @@ fn issue_copies(
             }
         })
         .collect();
-    register.store_all(&documents, &mut |tx| match issuer.idempotency {
-        Some(key) => complete_key_in(tx, key.caller, key.key, reserved),
-        None => Ok(()),
+    let on_issue = on_issue::event(checked, &reserved[0]);
+    register.store_all(&documents, &mut |tx| {
+        if let Some((notice, event)) = &on_issue {
+            record_on_issue(tx, notice, event, issuer.by, issued_on)?;
+        }
+        match issuer.idempotency {
+            Some(key) => complete_key_in(tx, key.caller, key.key, reserved),
+            None => Ok(()),
+        }
     })?;
     drop(documents);
     Ok(rendered
