@@ -157,3 +157,47 @@ pub struct Sjp {
     /// Where the defendant replies.
     pub reply: SjpReply,
 }
+
+/// One notice to a parent of an excluded pupil.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExclusionNoticeFor {
+    /// The parent: an index into `parents`.
+    #[schemars(range(max = 5))]
+    pub parent: usize,
+    /// Never given by the caller: the register numbers each notice when it
+    /// is issued (`EPN26-000001…`), and a proof prints `PROOF - NOT ISSUED`.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[A-Z]{2,3}[0-9]{2}-[0-9]{6}[A-Z]$"))]
+    pub notice_number: Option<String>,
+}
+
+/// An excluded pupil found in a public place in school hours on one of the
+/// days the school's notice named (Education and Inspections Act 2006 s103,
+/// s105): the facts of the penalty notice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exclusion {
+    /// The first day of the exclusion.
+    pub from: NaiveDate,
+    /// The days the school's notice to the parent named (the first five
+    /// school days of the exclusion, at most), in order.
+    #[schemars(length(min = 1, max = 5))]
+    pub days: Vec<NaiveDate>,
+    /// The day the school gave the parent that notice (s104).
+    pub notified_on: NaiveDate,
+    /// The day the pupil was found.
+    pub found_on: NaiveDate,
+    /// The time, `HH:MM`, in school hours.
+    #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
+    pub found_at_time: String,
+    /// The public place, e.g. `the bus station, Pudding Lane, Maidstone`.
+    #[schemars(length(min = 1, max = 160))]
+    pub found_at: String,
+    /// Who found the pupil, e.g. `PC 4471 Stevens, Kent Police`.
+    #[schemars(length(min = 1, max = 160))]
+    pub found_by: String,
+    /// One notice per parent.
+    #[schemars(length(min = 1, max = 6))]
+    pub notices: Vec<ExclusionNoticeFor>,
+}

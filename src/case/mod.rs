@@ -55,6 +55,7 @@ pub const SECTIONS: &[&str] = &[
     "withdrawal",
     "decision",
     "sjp",
+    "exclusion",
 ];
 
 /// One case, as posted by a case tool: everything a document may print.
@@ -153,4 +154,8 @@ pub struct Case {
     // of every case made before these sections existed is unchanged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sjp: Option<Sjp>,
+    /// An excluded pupil found in a public place: a penalty notice under
+    /// s105 Education and Inspections Act 2006.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exclusion: Option<Exclusion>,
 }

@@ -22,12 +22,26 @@ pub struct Copy {
     pub recipient: Option<usize>,
     /// For a penalty notice: this parent's terms.
     pub(super) penalty: Option<PenaltyFigures>,
+    /// For an exclusion penalty notice: this parent's terms.
+    pub(super) exclusion: Option<crate::figures::exclusion::ExclusionFigures>,
 }
 
 impl Copy {
     /// For a penalty notice: the amounts and pay-by dates it states.
     pub fn terms(&self) -> Option<&crate::rules::penalty::Terms> {
-        self.penalty.as_ref().map(|p| &p.terms)
+        self.penalty
+            .as_ref()
+            .map(|p| &p.terms)
+            .or(self.exclusion.as_ref().map(|x| &x.terms))
+    }
+
+    /// Whether it is a notice still waiting for its number.
+    pub(super) fn unnumbered(&self) -> bool {
+        self.penalty
+            .as_ref()
+            .map(|p| p.notice_number.is_none())
+            .or(self.exclusion.as_ref().map(|x| x.notice_number.is_none()))
+            .unwrap_or(false)
     }
 }
 
@@ -79,7 +93,10 @@ impl Checked {
 
     /// Whether each copy takes a notice number from the register.
     pub fn numbered(&self) -> bool {
-        self.version.entry.recipients == Recipients::NoticedParents
+        matches!(
+            self.version.entry.recipients,
+            Recipients::NoticedParents | Recipients::ExcludedParents
+        )
     }
 
     /// The language copy `k` comes in besides English: the translation a
@@ -119,6 +136,18 @@ impl Checked {
             .copies
             .get_mut(k)
             .ok_or_else(|| DocumentError::NoSuchCopy(k))?;
+        if let (Some(x), Some(parent)) = (copy.exclusion.as_mut(), copy.recipient) {
+            x.notice_number = Some(number.to_owned());
+            let notice = self
+                .case
+                .exclusion
+                .iter_mut()
+                .flat_map(|e| &mut e.notices)
+                .find(|n| n.parent == parent)
+                .ok_or(DocumentError::NoSuchCopy(k))?;
+            notice.notice_number = Some(number.to_owned());
+            return Ok(());
+        }
         let (Some(figures), Some(parent)) = (copy.penalty.as_mut(), copy.recipient) else {
             return Err(DocumentError::NoSuchCopy(k));
         };
@@ -231,14 +260,13 @@ pub(super) fn recipients(
     only: Option<usize>,
     to: Recipients,
 ) -> Result<Vec<Option<usize>>, Problems> {
-    let noticed: Vec<usize> = match (&case.penalty, to) {
-        (Some(p), Recipients::NoticedParents) => {
-            let mut v: Vec<usize> = p.notices.iter().map(|n| n.parent).collect();
-            v.sort_unstable();
-            v
-        }
+    let mut noticed: Vec<usize> = match (&case.penalty, &case.exclusion, to) {
+        (Some(p), _, Recipients::NoticedParents) => p.notices.iter().map(|n| n.parent).collect(),
+        (_, Some(x), Recipients::ExcludedParents) => x.notices.iter().map(|n| n.parent).collect(),
         _ => Vec::new(),
     };
+    noticed.sort_unstable();
+    let to_noticed = matches!(to, Recipients::NoticedParents | Recipients::ExcludedParents);
     let one = |detail: String| Err(Problems(vec![Problem::new("", detail)]));
     match only {
         Some(_) if !to.per_parent() => one(format!(
@@ -249,12 +277,14 @@ pub(super) fn recipients(
                 _ => "a record signed by the parties",
             }
         )),
-        Some(i) if to == Recipients::NoticedParents && !noticed.contains(&i) => {
-            Err(Problems(vec![Problem::new(
-                "/penalty/notices",
-                format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
-            )]))
-        }
+        Some(i) if to_noticed && !noticed.contains(&i) => Err(Problems(vec![Problem::new(
+            if to == Recipients::ExcludedParents {
+                "/exclusion/notices"
+            } else {
+                "/penalty/notices"
+            },
+            format!("there is no notice for recipient {i}; add one with \"parent\": {i}"),
+        )])),
         Some(i)
             if to == Recipients::NoticeParent
                 && case.withdrawal.as_ref().is_some_and(|w| w.parent != i) =>
@@ -274,7 +304,7 @@ pub(super) fn recipients(
                 case.parents.len()
             ),
         )])),
-        None if to == Recipients::NoticedParents => Ok(noticed.into_iter().map(Some).collect()),
+        None if to_noticed => Ok(noticed.into_iter().map(Some).collect()),
         // `case::check` has made sure the parent exists.
         None if to == Recipients::NoticeParent => {
             Ok(case.withdrawal.iter().map(|w| Some(w.parent)).collect())

@@ -282,7 +282,22 @@ impl Docket {
                 }
                 _ => None,
             };
-            copies.push(Copy { recipient, penalty });
+            let exclusion = match recipient {
+                Some(index) if entry.recipients == Recipients::ExcludedParents => {
+                    let purpose = if issuing {
+                        For::IssuedNotice
+                    } else {
+                        For::Notice
+                    };
+                    Some(figures::exclusion::figures(&case, index, purpose)?)
+                }
+                _ => None,
+            };
+            copies.push(Copy {
+                recipient,
+                penalty,
+                exclusion,
+            });
         }
         let mut notes = checked::notes(
             &version,
@@ -336,17 +351,13 @@ impl Docket {
         let mut markup = String::new();
         for (n, k) in checked.indices(part)?.into_iter().enumerate() {
             let copy = &checked.copies[k];
-            if checked.issuing
-                && copy
-                    .penalty
-                    .as_ref()
-                    .is_some_and(|p| p.notice_number.is_none())
-            {
+            if checked.issuing && copy.unnumbered() {
                 // Issuing numbers each notice before it is rendered.
                 return Err(DocumentError::NoSuchCopy(k));
             }
             let mut figures = checked.figures.clone();
             figures.penalty.clone_from(&copy.penalty);
+            figures.exclusion.clone_from(&copy.exclusion);
             if n > 0 {
                 // Each copy is its own mail piece: start it on a fresh sheet.
                 markup.push_str("\n#pagebreak(to: \"odd\")\n");

@@ -14,6 +14,7 @@
 pub mod after;
 pub mod bundle;
 mod checks;
+pub mod exclusion;
 pub mod penalty;
 
 pub use checks::{check_court, check_steps, outside_area, refusals};
@@ -36,6 +37,8 @@ pub struct Figures {
     pub pupil_age: Option<u32>,
     /// For a penalty notice: this recipient's terms.
     pub penalty: Option<PenaltyFigures>,
+    /// For an exclusion penalty notice: this recipient's terms.
+    pub exclusion: Option<exclusion::ExclusionFigures>,
     /// For a request for penalty notices: the terms each parent would get.
     pub penalty_request: Option<Vec<PenaltyFigures>>,
     /// Every session of unauthorised absence in the register given, in order.
@@ -209,6 +212,7 @@ pub fn compute(case: &Case, edition: rules::Edition) -> Figures {
         }),
         pupil_age: rules::age_on(case.pupil.date_of_birth, case.date),
         penalty: None,
+        exclusion: None,
         penalty_request: None,
         unauthorised,
         history,

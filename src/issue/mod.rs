@@ -342,22 +342,30 @@ fn issue_copies(
     for k in 0..copies {
         let reference = if numbered {
             let case = checked.case();
-            let (Some(penalty), Some(parent)) = (
-                &case.penalty,
-                checked.copies()[k]
-                    .recipient
-                    .and_then(|i| case.parents.get(i)),
-            ) else {
+            let Some(parent) = checked.copies()[k]
+                .recipient
+                .and_then(|i| case.parents.get(i))
+            else {
                 return Err(DocumentError::NoSuchCopy(k).into());
+            };
+            // The offence the notice is for: an attendance notice's period,
+            // or the day an excluded pupil was found.
+            let (series, offence_from, offence_to) = match (&case.penalty, &case.exclusion) {
+                (Some(p), _) => (
+                    Series::penalty_notices(checked.version().meta.edition),
+                    p.offence_from,
+                    p.offence_to,
+                ),
+                (None, Some(x)) => (Series::ExclusionNotice, x.found_on, x.found_on),
+                (None, None) => return Err(DocumentError::NoSuchCopy(k).into()),
             };
             let parent_key = person_key(&parent.given_names, &parent.family_name);
             let claim = Claim {
                 pupil_upn: &case.pupil.upn,
                 parent_key: &parent_key,
-                offence_from: penalty.offence_from,
-                offence_to: penalty.offence_to,
+                offence_from,
+                offence_to,
             };
-            let series = Series::penalty_notices(checked.version().meta.edition);
             match register.reserve_notice(series, issued_on, &claim) {
                 Ok(number) => number,
                 Err(RegisterError::Duplicate {

@@ -242,7 +242,11 @@ pub(crate) fn add_event_in(
     let timeline = timeline_in(tx, reference)?;
     let terms = super::documents::terms_in(tx, reference)?;
     let subject = Subject {
-        penalty_notice: issued.kind == "penalty-notice",
+        // Both kinds of penalty notice are paid, withdrawn or prosecuted.
+        penalty_notice: matches!(
+            issued.kind.as_str(),
+            "penalty-notice" | "exclusion-penalty-notice"
+        ),
         issued_on: issued.issued_on,
         served_on: issued.served_on,
         terms: terms.as_ref(),

@@ -15,6 +15,9 @@ pub enum Series {
     PenaltyNotice,
     /// Fixed penalty notices of the PIAS edition: `FPN24-000045X`.
     FixedPenaltyNotice,
+    /// Exclusion penalty notices (s105 Education and Inspections Act 2006),
+    /// numbered apart from attendance notices: `EPN26-000012X`.
+    ExclusionNotice,
     /// Every other issued document: `DK26-000045X`.
     Document,
 }
@@ -34,6 +37,7 @@ impl Series {
         match self {
             Self::PenaltyNotice => "PN",
             Self::FixedPenaltyNotice => "FPN",
+            Self::ExclusionNotice => "EPN",
             Self::Document => "DK",
         }
     }
@@ -112,6 +116,7 @@ impl Register {
                    AND (c.parent_key = ?2 OR substr(c.parent_key, -length(?2) - 1) = ' ' || ?2)
                    AND n.status != 'void'
                    AND c.offence_from <= ?4 AND c.offence_to >= ?3
+                   AND (n.series = 'EPN') = ?5
                    AND NOT EXISTS (SELECT 1 FROM events e WHERE e.reference = c.reference AND e.event = 'withdrawn'
                                      AND NOT EXISTS (SELECT 1 FROM events x WHERE x.supersedes = e.id))
                  ORDER BY c.offence_from LIMIT 1",
@@ -121,7 +126,10 @@ impl Register {
                     claim.pupil_upn,
                     claim.parent_key,
                     claim.offence_from.to_string(),
-                    claim.offence_to.to_string()
+                    claim.offence_to.to_string(),
+                    // An exclusion notice's claim is on its own offence,
+                    // never an attendance notice's.
+                    series == Series::ExclusionNotice
                 ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )

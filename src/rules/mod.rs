@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod codes;
 pub mod court;
 pub mod events;
+pub mod exclusion;
 pub mod lapse;
 pub mod penalty;
 pub mod reference;

@@ -32,6 +32,9 @@ pub enum Recipients {
     /// The one parent an issued notice went to (`withdrawal.parent`): a
     /// letter about that notice.
     NoticeParent,
+    /// Each parent named in `exclusion.notices`: one exclusion penalty
+    /// notice each, numbered in its own series.
+    ExcludedParents,
 }
 
 impl Recipients {
@@ -39,7 +42,7 @@ impl Recipients {
     pub fn per_parent(self) -> bool {
         matches!(
             self,
-            Self::Parents | Self::NoticedParents | Self::NoticeParent
+            Self::Parents | Self::NoticedParents | Self::NoticeParent | Self::ExcludedParents
         )
     }
 }
@@ -277,6 +280,9 @@ impl Catalogue {
                 Recipients::Authority => needs("authority", "recipients = authority")?,
                 Recipients::Agency => needs("referral", "recipients = agency")?,
                 Recipients::NoticeParent => needs("withdrawal", "recipients = notice-parent")?,
+                Recipients::ExcludedParents => {
+                    needs("exclusion", "recipients = excluded-parents")?;
+                }
                 Recipients::Parents | Recipients::Record => {}
             }
         }

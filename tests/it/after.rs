@@ -550,3 +550,76 @@ async fn the_rules_after_a_notice_refuse_with_their_ids() {
             .contains(&"decision.not-lapsed".to_owned())
     );
 }
+
+#[tokio::test]
+async fn an_exclusion_notice_has_its_own_amounts_numbers_and_history() {
+    let register = Arc::new(Register::in_memory().unwrap());
+    let router = router_on_register(&register);
+    let mut case = sample_of("exclusion-penalty-notice", "kpas-1");
+    case = shifted(&case, shift_days());
+    case["date"] = json!(today().to_string());
+    let issued = post(&router, "/v1/documents/exclusion-penalty-notice", &case).await;
+    assert_eq!(
+        issued.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&issued.body)
+    );
+    let number = reference(&issued);
+    assert!(number.starts_with("EPN"), "its own series: {number}");
+    let text = fold(&pdf_text(&register.pdf(&number).unwrap()));
+    assert!(text.contains("£60") && text.contains("£120"), "{text}");
+    assert!(!text.contains("£80") && !text.contains("£160"), "{text}");
+    // Paid at its own amount: £80 is refused, £60 recorded.
+    let terms = register.terms(&number).unwrap().unwrap();
+    let served = register.get(&number).unwrap().served_on.unwrap();
+    let pay = |pence| EventKind::Paid {
+        amount_pence: pence,
+        on: served,
+    };
+    let actor = docket::access::Actor::cli("test");
+    assert!(
+        register
+            .add_event(&number, &pay(8_000), &actor, served)
+            .is_err()
+    );
+    assert_eq!(terms.payments[0].amount_pence, 6_000);
+    register
+        .add_event(&number, &pay(6_000), &actor, served)
+        .unwrap();
+    // Never counted with attendance notices.
+    let parent = &case["parents"][0];
+    let key = docket::evidence::person_key(
+        parent["given_names"].as_str().unwrap(),
+        parent["family_name"].as_str().unwrap(),
+    );
+    let pupil_upn = case["pupil"]["upn"].as_str().unwrap();
+    assert!(register.prior_notices(pupil_upn, &key).unwrap().is_empty());
+    // One notice per day found.
+    let again = post(&router, "/v1/documents/exclusion-penalty-notice", &case).await;
+    assert_eq!(rules(&again), ["pn.duplicate-period"]);
+
+    // Only on the days the school named, and only once the parent knew.
+    let mut other_day = case.clone();
+    other_day["pupil"]["upn"] = json!(upn(21));
+    other_day["exclusion"]["found_on"] = other_day["exclusion"]["days"][0].clone();
+    other_day["exclusion"]["days"] = json!([other_day["exclusion"]["days"][1]]);
+    assert!(
+        rules(
+            &post(
+                &router,
+                "/v1/documents/exclusion-penalty-notice",
+                &other_day
+            )
+            .await
+        )
+        .contains(&"epn.first-five-days".to_owned())
+    );
+    let mut untold = case.clone();
+    untold["pupil"]["upn"] = json!(upn(22));
+    untold["exclusion"]["notified_on"] = untold["exclusion"]["found_on"].clone();
+    assert_eq!(
+        rules(&post(&router, "/v1/documents/exclusion-penalty-notice", &untold).await),
+        ["epn.parent-notified"]
+    );
+}

@@ -76,6 +76,7 @@ fn constrained(pointer: &str, value: &Value) -> bool {
             "/notice",
             "/ground",
             "/route",
+            "/found_at_time",
         ]
         .iter()
         .any(|suffix| pointer.ends_with(suffix))

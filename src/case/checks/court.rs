@@ -136,4 +136,23 @@ pub(super) fn check_after(case: &Case, problems: &mut Vec<Problem>) {
             );
         }
     }
+    if let Some(x) = &case.exclusion {
+        for (i, n) in x.notices.iter().enumerate() {
+            if n.parent >= parents {
+                push(&format!("/exclusion/notices/{i}/parent"), missing(n.parent));
+            }
+        }
+        if x.found_on > date {
+            push(
+                "/exclusion/found_on",
+                format!("is after the notice's date ({})", iso(date)),
+            );
+        }
+        if x.notified_on > date {
+            push(
+                "/exclusion/notified_on",
+                format!("is after the notice's date ({})", iso(date)),
+            );
+        }
+    }
 }
