@@ -21,7 +21,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::bundle::{GatherError, Titles, kind_words, outcome};
+use super::records::{GatherError, Titles, kind_words, outcome};
 use crate::case::{Case, Offence, Parent, Problem, Route};
 use crate::evidence::{ChronologyRow, EventName, Issued, Records, Warning, person_key};
 use crate::rules::lapse::{self, Decision};

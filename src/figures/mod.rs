@@ -16,6 +16,7 @@ pub mod bundle;
 mod checks;
 pub mod exclusion;
 pub mod penalty;
+mod records;
 
 pub use checks::{check_court, check_steps, outside_area, refusals};
 pub use penalty::PenaltyFigures;

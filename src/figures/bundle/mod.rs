@@ -27,38 +27,15 @@ use crate::evidence::{
 use crate::rules::Edition;
 
 use super::after;
+pub use super::records::{GatherError, Titles};
+use super::records::{kind_words, outcome};
 use checks::{label_of, unproduced, warnings};
 pub use served::served;
 pub use sjp::Gathered;
 use sjp::sjp_notice;
 
-/// Why the register's evidence could not be gathered.
-#[derive(Debug, thiserror::Error)]
-pub enum GatherError {
-    /// The case cannot support the bundle: each problem names its rule.
-    #[error("the case cannot support a prosecution")]
-    Refused(Vec<Problem>),
-    /// The records could not be read.
-    #[error(transparent)]
-    Records(#[from] RecordsError),
-}
-
 /// Files for the render's world: virtual path, bytes.
 type Files = Vec<(String, Vec<u8>)>;
-
-/// A document's title as its version's catalogue entry gives it (each
-/// edition names its documents its own way): `(kind, version) → title`.
-pub type Titles<'a> = dyn Fn(&str, &str) -> Option<String> + 'a;
-
-/// A document kind's plain name, for the chronology.
-pub(super) fn kind_words(kind: &str) -> String {
-    let words = kind.replace('-', " ");
-    let mut c = words.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => words,
-    }
-}
 
 fn step_words(kind: StepKind, edition: Edition) -> &'static str {
     let pias = edition == Edition::Pias;
@@ -332,33 +309,6 @@ fn interview_exhibit(case: &Case, p: &Prosecution, exhibits: &mut Vec<Exhibit>) 
         page_text: Vec::new(),
     });
     Some(label)
-}
-
-/// What became of a document: its events after issue, in words.
-pub(super) fn outcome(events: &[crate::evidence::Event]) -> Vec<String> {
-    events
-        .iter()
-        .filter(|e| e.event != EventName::Issued)
-        .map(|e| {
-            let on = e.on.format("%-d %B %Y");
-            match e.event {
-                EventName::Paid => format!(
-                    "paid on {on}{}",
-                    e.amount_pence
-                        .map(|p| format!(" (£{}.{:02})", p / 100, p % 100))
-                        .unwrap_or_default()
-                ),
-                EventName::Withdrawn => format!(
-                    "withdrawn on {on}{}",
-                    e.reason
-                        .as_deref()
-                        .map(|r| format!(": {r}"))
-                        .unwrap_or_default()
-                ),
-                other => format!("{} on {on}", other.as_str().replace('-', " ")),
-            }
-        })
-        .collect()
 }
 
 /// The chronology: the case's steps and every document issued about the

@@ -188,7 +188,7 @@ pub fn document(store: &TemplateStore) -> Value {
                 "operationId": "documentStatus",
                 "parameters": [{"name": "id", "in": "path", "required": true, "description": "The document's reference, e.g. a notice number.", "schema": {"type": "string"}}],
                 "responses": {
-                    "200": {"description": "The status and timeline.", "content": {"application/json": {"schema": {"type": "object", "required": ["reference", "status", "timeline"]}}}},
+                    "200": {"description": "The status and timeline; for a penalty notice, its stage and the documents issued about it since (a withdrawal letter, the decision to prosecute, an SJP pack, a bundle).", "content": {"application/json": {"schema": {"type": "object", "required": ["reference", "status", "timeline"], "properties": {"stage": {"type": ["string", "null"], "enum": ["issued", "paid", "lapsed", "decided-prosecute", "decided-withdraw", "withdrawn", "sjp-served", "prosecution-started", null]}, "about_it": {"type": ["array", "null"], "items": {"type": "object", "required": ["kind", "reference", "issued_on"]}}}}}}},
                     "404": problem_response("No issued document has this reference.")
                 }
             }},
