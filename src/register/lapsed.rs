@@ -15,6 +15,9 @@ use crate::rules::lapse::{self, Decision};
 pub struct Lapsed {
     /// The notice's number.
     pub reference: String,
+    /// Its kind: `penalty-notice`, or `exclusion-penalty-notice` (s105
+    /// EIA 2006), each with its own numbering.
+    pub kind: String,
     /// The pupil's UPN (the register is keyed by it).
     pub pupil_upn: String,
     /// The school, as the notice names it.
@@ -58,20 +61,22 @@ pub struct LapsedDecision {
 
 /// The query of penalty notices with their terms and offence period.
 const NOTICES: &str = "SELECT d.reference, d.pupil_upn, d.school, d.school_urn, d.recipient_name,
-        d.issued_on, d.served_on, d.terms_json, c.offence_from, c.offence_to
+        d.issued_on, d.served_on, d.terms_json, c.offence_from, c.offence_to, d.kind
     FROM documents d JOIN notice_claims c ON c.reference = d.reference
-    WHERE d.kind = 'penalty-notice' AND d.terms_json IS NOT NULL";
+    WHERE d.kind IN ('penalty-notice', 'exclusion-penalty-notice') AND d.terms_json IS NOT NULL";
 
 /// One row of [`NOTICES`].
 type Row = (
     (String, String, String, Option<String>, String),
     (String, Option<String>, String, String, String),
+    String,
 );
 
 fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     Ok((
         (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
         (r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?, r.get(9)?),
+        r.get(10)?,
     ))
 }
 
@@ -121,6 +126,7 @@ fn entry(
     let (
         (reference, pupil_upn, school, school_urn, recipient),
         (issued_on, served_on, terms, offence_from, offence_to),
+        kind,
     ) = row;
     let at = || format!("penalty notice {reference}");
     let terms = super::documents::parse_terms(&reference, &terms)?;
@@ -145,6 +151,7 @@ fn entry(
             })
         });
     Ok(Some(Lapsed {
+        kind,
         pupil_upn,
         school,
         school_urn,

@@ -63,7 +63,10 @@ impl Register {
     /// a document that is not a penalty notice.
     pub fn story(&self, reference: &str, as_of: NaiveDate) -> Result<Option<Story>, RegisterError> {
         let issued = self.get(reference)?;
-        if issued.kind != "penalty-notice" {
+        if !matches!(
+            issued.kind.as_str(),
+            "penalty-notice" | "exclusion-penalty-notice"
+        ) {
             return Ok(None);
         }
         let mut documents = Vec::new();

@@ -570,6 +570,16 @@ async fn an_exclusion_notice_has_its_own_amounts_numbers_and_history() {
     let text = fold(&pdf_text(&register.pdf(&number).unwrap()));
     assert!(text.contains("£60") && text.contains("£120"), "{text}");
     assert!(!text.contains("£80") && !text.contains("£160"), "{text}");
+    // Unpaid after its last day, it is listed as lapsed, as what it is.
+    let terms = register.terms(&number).unwrap().unwrap();
+    let after = terms.payments[1].pay_by + chrono::Days::new(1);
+    let lapsed = register.lapsed(after).unwrap();
+    assert!(
+        lapsed
+            .iter()
+            .any(|l| l.reference == number && l.kind == "exclusion-penalty-notice"),
+        "{lapsed:?}"
+    );
     // Paid at its own amount: £80 is refused, £60 recorded.
     let terms = register.terms(&number).unwrap().unwrap();
     let served = register.get(&number).unwrap().served_on.unwrap();

@@ -150,6 +150,7 @@ fn every_printed_percentage_is_the_arithmetic_of_its_counts() {
         // The statement of facts gives the offence week's figures ("0 of
         // them (0.0%)"), not the case's whole period.
         "sjp-notice@kpas-1",
+        "sjp-notice@pias-1",
         "targeting-support-meeting-plan@kpas-1",
         "targeting-support-meeting-plan@pias-1",
     ];
