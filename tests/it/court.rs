@@ -1041,3 +1041,50 @@ async fn the_eso_application_has_its_rules() {
         );
     }
 }
+
+/// LGO 21 010 042: from prosecution-bundle kpas-3, no bundle without the
+/// decision to prosecute its defendant on record; a bundle of an earlier
+/// version is made with a warning, as it was published before the record
+/// existed. The record, once issued, is in the chronology and the index.
+#[tokio::test]
+async fn a_bundle_needs_the_decision_to_prosecute_on_record() {
+    // The kpas-2 sample's register has no decision record.
+    let (router, _register) = seeded("kpas-2");
+    let sample = sample_of("prosecution-bundle", "kpas-3");
+    assert!(
+        refused(&router, "kpas-3", &sample)
+            .await
+            .contains(&"bundle.decision-record".to_owned())
+    );
+    let older = sample_of("prosecution-bundle", "kpas-2");
+    let reply = post_bundle(&router, "kpas-2", &older).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let warned = reply.headers["docket-warnings"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(warned.contains("bundle.decision-record"), "{warned}");
+    // With the record (the kpas-3 sample's register): made, and listed.
+    let (router, _register) = seeded("kpas-3");
+    let reply = post_bundle(&router, "kpas-3", &sample).await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    let text = fold(&pdf_text(&reply.body));
+    assert!(
+        text.contains("The decision to prosecute Mrs Donna Garside was made on 2 December 2026"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Record of the decision to prosecute made"),
+        "{text}"
+    );
+}
