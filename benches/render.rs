@@ -56,7 +56,13 @@ fn vary(sample: &Value, i: u64) -> Value {
     case["pupil"]["given_names"] = Value::from(GIVEN[n % GIVEN.len()]);
     case["pupil"]["family_name"] =
         Value::from(format!("{}-{}", FAMILY[(n / 7) % FAMILY.len()], i % 997));
-    if let Some(parents) = case["parents"].as_array_mut() {
+    // A document about an issued notice or a decision on record (a
+    // withdrawal, a decision, a pack, a bundle) names its parents as the
+    // register holds them, so their names stay.
+    let on_record = ["withdrawal", "decision", "sjp", "prosecution"]
+        .iter()
+        .any(|s| sample.get(s).is_some());
+    if let Some(parents) = case["parents"].as_array_mut().filter(|_| !on_record) {
         for p in parents {
             p["given_names"] = Value::from(GIVEN[(n + 3) % GIVEN.len()]);
             p["family_name"] = Value::from(FAMILY[(n / 3) % FAMILY.len()]);

@@ -300,22 +300,22 @@ fn school_allowed(checked: &Checked, schools: Option<&[String]>) -> Result<(), I
 
 /// The refusal of a second notice for the same offence, to a school's key
 /// when the first is not its school's.
-fn duplicate_elsewhere() -> IssueError {
+fn duplicate_elsewhere(at: &str) -> IssueError {
     IssueError::Refused(Problems(vec![Problem::refusal(
-        "/penalty/offence_from",
+        at,
         "pn.duplicate-period",
         "a penalty notice to this parent for this child already covers part of this offence period: one offence gets one notice; the Courts Team can say which",
     )]))
 }
 
 /// The refusal of a second notice for the same offence.
-fn duplicate(reference: &str, issued_on: Option<chrono::NaiveDate>) -> IssueError {
+fn duplicate(at: &str, reference: &str, issued_on: Option<chrono::NaiveDate>) -> IssueError {
     let when = issued_on.map_or_else(
         || "is being issued now".to_owned(),
         |d| format!("was issued on {}", d.format("%-d %B %Y")),
     );
     IssueError::Refused(Problems(vec![Problem::refusal(
-        "/penalty/offence_from",
+        at,
         "pn.duplicate-period",
         format!(
             "penalty notice {reference} to this parent for this child {when} and covers part of this offence period: one offence gets one notice; withdraw that notice first if it was wrong"
@@ -359,6 +359,11 @@ fn issue_copies(
                 (None, Some(x)) => (Series::ExclusionNotice, x.found_on, x.found_on),
                 (None, None) => return Err(DocumentError::NoSuchCopy(k).into()),
             };
+            let at = if case.penalty.is_some() {
+                "/penalty/offence_from"
+            } else {
+                "/exclusion/found_on"
+            };
             let parent_key = person_key(&parent.given_names, &parent.family_name);
             let claim = Claim {
                 pupil_upn: &case.pupil.upn,
@@ -381,9 +386,9 @@ fn issue_copies(
                         })
                     });
                     return Err(if theirs {
-                        duplicate(&reference, issued_on)
+                        duplicate(at, &reference, issued_on)
                     } else {
-                        duplicate_elsewhere()
+                        duplicate_elsewhere(at)
                     });
                 }
                 Err(e) => return Err(e.into()),

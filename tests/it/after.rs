@@ -608,6 +608,7 @@ async fn an_exclusion_notice_has_its_own_amounts_numbers_and_history() {
     // One notice per day found.
     let again = post(&router, "/v1/documents/exclusion-penalty-notice", &case).await;
     assert_eq!(rules(&again), ["pn.duplicate-period"]);
+    assert_eq!(again.json()["errors"][0]["pointer"], "/exclusion/found_on");
 
     // Only on the days the school named, and only once the parent knew.
     let mut other_day = case.clone();
