@@ -478,14 +478,7 @@ pub async fn post_for_pdfs_with(
 /// The penalty notice sample for its own pupil and parents: `i` makes the
 /// UPN, the names and the reference distinct.
 pub fn notice_case(i: usize) -> serde_json::Value {
-    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
-    let body = format!("8861{i:08}");
-    let sum: u32 = body
-        .bytes()
-        .zip(2u32..)
-        .map(|(b, w)| u32::from(b - b'0') * w)
-        .sum();
-    let upn = format!("{}{body}", char::from(LETTERS[(sum % 23) as usize]));
+    let upn = upn_with_check_letter(&format!("8861{i:08}"));
     let mut case = sample_of("penalty-notice", "kpas-1");
     case["reference"] = json!(format!("LEGAL/{i:04}"));
     case["pupil"]["upn"] = json!(upn);
@@ -498,6 +491,17 @@ pub fn notice_case(i: usize) -> serde_json::Value {
         n["previous_notices"] = json!([]);
     }
     case
+}
+
+/// A UPN for the twelve digits `body`, with its check letter in front.
+pub fn upn_with_check_letter(body: &str) -> String {
+    const LETTERS: &[u8] = b"ABCDEFGHJKLMNPQRTUVWXYZ";
+    let sum: u32 = body
+        .bytes()
+        .zip(2u32..)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{}{body}", char::from(LETTERS[(sum % 23) as usize]))
 }
 
 /// Every scope.
