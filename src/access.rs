@@ -47,11 +47,15 @@ pub enum Scope {
     /// Create, list and revoke keys over HTTP.
     #[serde(rename = "keys:admin")]
     KeysAdmin,
+    /// Read the service's metrics (`/metrics`: counts and timings, no case
+    /// data).
+    #[serde(rename = "metrics:read")]
+    MetricsRead,
 }
 
 impl Scope {
     /// Every scope, in the order the documentation lists them.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::DocumentsRender,
         Self::DocumentsIssue,
         Self::RegisterRead,
@@ -62,6 +66,7 @@ impl Scope {
         Self::TemplatesDraft,
         Self::AuditRead,
         Self::KeysAdmin,
+        Self::MetricsRead,
     ];
 
     /// Its name, as keys and the API spell it.
@@ -77,6 +82,7 @@ impl Scope {
             Self::TemplatesDraft => "templates:draft",
             Self::AuditRead => "audit:read",
             Self::KeysAdmin => "keys:admin",
+            Self::MetricsRead => "metrics:read",
         }
     }
 
@@ -100,6 +106,7 @@ impl Scope {
             Self::TemplatesDraft => "render drafts and use the studio",
             Self::AuditRead => "read the audit trail",
             Self::KeysAdmin => "create, list and revoke keys",
+            Self::MetricsRead => "read the service's metrics (counts and timings, no case data)",
         }
     }
 
@@ -289,6 +296,7 @@ pub fn key_problems(request: &KeyRequest, today: NaiveDate) -> Vec<(&'static str
             Scope::TemplatesDraft,
             Scope::AuditRead,
             Scope::KeysAdmin,
+            Scope::MetricsRead,
         ] {
             if request.scopes.contains(&scope) {
                 problems.push((

@@ -37,6 +37,8 @@
 //! - [`maintain`]: template maintenance: checks, new drafts, publishing, diffs.
 //! - [`verify`]: reading a PDF's provenance back and checking its template.
 //! - [`digest`]: SHA-256 digests as docket writes them.
+//! - [`telemetry`]: metrics (Prometheus) and logs (text or JSON), with no
+//!   case data in either.
 //! - [`access`]: API keys, scopes, schools and the caller a request is made
 //!   by; [`files`]: files and folders only the service's user can read.
 //! - [`http`]: the HTTP API; [`cli`]: the command line.
@@ -61,7 +63,8 @@ pub mod register;
 pub mod render;
 pub mod rules;
 pub mod samples;
+pub mod telemetry;
 pub mod templates;
 pub mod verify;
 
-pub use document::{Checked, Docket, DocumentError, Part, Purpose, Rendered, Request};
+pub use document::{Checked, Docket, DocumentError, Limits, Part, Purpose, Rendered, Request};

@@ -208,15 +208,18 @@ pub fn deliver(
         }
         match outcome {
             Attempt::Delivered => {
+                crate::telemetry::callback_attempt("delivered");
                 tracing::info!(batch = %id, attempt = n, "callback delivered");
                 return;
             }
             Attempt::Refused(why) => {
+                crate::telemetry::callback_attempt("refused");
                 tracing::warn!(batch = %id, attempt = n, %why, "callback refused; not retried");
                 give_up(register, id);
                 return;
             }
             Attempt::Retry(why) => {
+                crate::telemetry::callback_attempt("failed");
                 tracing::warn!(batch = %id, attempt = n, %why, "callback failed");
                 if n < retry.attempts {
                     std::thread::sleep(wait);
@@ -230,6 +233,7 @@ pub fn deliver(
 }
 
 fn give_up(register: &Register, id: &str) {
+    crate::telemetry::callback_given_up();
     if let Err(e) = register.give_up_callback(id) {
         tracing::error!(batch = %id, error = %e, "could not record that the callback was given up");
     }

@@ -62,6 +62,7 @@ impl Batches {
         workers: usize,
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<(), BatchError> {
+        let started = std::time::Instant::now();
         let result = self.run_inner(docket, id, workers, progress);
         match &result {
             Ok(()) => {
@@ -72,9 +73,16 @@ impl Batches {
             }
             Err(e) => self.fail(id, &e.to_string()),
         }
+        let summary = self.summary(id)?;
+        crate::telemetry::batch(
+            if result.is_ok() { "done" } else { "failed" },
+            summary.counts.issued as u64,
+            summary.counts.refused as u64,
+            started.elapsed(),
+        );
         let url = self.register.batch(id)?.callback.map(|c| c.url);
         if let Some(url) = url {
-            let body = callback::payload(&self.summary(id)?);
+            let body = callback::payload(&summary);
             callback::deliver(&self.register, id, (&url, &self.allow), &body, self.retry);
         }
         result

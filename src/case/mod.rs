@@ -12,6 +12,7 @@ mod after;
 mod attendance;
 mod checks;
 mod court;
+pub mod limits;
 mod people;
 mod problem;
 mod schema;

@@ -37,6 +37,17 @@ pub struct Cli {
     /// Folder of versioned templates.
     #[arg(long, global = true, env = "DOCKET_TEMPLATES", default_value = DEFAULT_TEMPLATES)]
     pub templates: PathBuf,
+    /// How log lines are written to standard error: `text`, or `json` (one
+    /// object a line, with its spans, for log shippers). `RUST_LOG` filters
+    /// them (default `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "DOCKET_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::telemetry::LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -46,7 +57,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Render one document from a case file.
     Render(RenderArgs),
     /// Work with templates.
@@ -74,7 +85,7 @@ pub const EXIT_FAILED: u8 = 3;
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Serve(args) => serve::serve(&cli.templates, args),
+        Command::Serve(args) => serve::serve(&cli.templates, *args),
         Command::Render(args) => render::render(&cli.templates, &args),
         Command::Templates(command) => templates::run(&cli.templates, command),
         Command::Verify(args) => verify::verify(&cli.templates, &args),

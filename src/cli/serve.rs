@@ -28,6 +28,19 @@ pub struct ServeArgs {
     /// Most batches one caller may have queued or running at once.
     #[arg(long, env = "DOCKET_BATCHES_PER_CALLER", default_value_t = http::DEFAULT_BATCHES_PER_CALLER)]
     pub batches_per_caller: usize,
+    /// Batches running at once, whoever asked; more wait, queued.
+    #[arg(long, env = "DOCKET_MAX_RUNNING_BATCHES", default_value_t = http::DEFAULT_RUNNING_BATCHES)]
+    pub max_running_batches: usize,
+    /// Levels of nesting a case may have (deeper: 422, `limit.json-depth`).
+    #[arg(long, env = "DOCKET_MAX_JSON_DEPTH", default_value_t = crate::case::limits::DEFAULT_JSON_DEPTH)]
+    pub max_json_depth: usize,
+    /// Items any one array of a case may hold (more: 422,
+    /// `limit.array-length`); each field's schema may allow fewer.
+    #[arg(long, env = "DOCKET_MAX_ARRAY_ITEMS", default_value_t = crate::case::limits::DEFAULT_ARRAY_ITEMS)]
+    pub max_array_items: usize,
+    /// Pages one document may have (more: 422, `limit.pages`).
+    #[arg(long, env = "DOCKET_MAX_PAGES", default_value_t = crate::document::DEFAULT_MAX_PAGES)]
+    pub max_pages: usize,
     /// Largest size of the register's file, in MiB: writes beyond it fail
     /// as on a full disk, and `/healthz` says so (default: no limit).
     #[arg(long, env = "DOCKET_DB_MAX_MIB")]
@@ -95,6 +108,11 @@ pub struct ServeArgs {
     /// Connections open at once, at most.
     #[arg(long, env = "DOCKET_MAX_CONNECTIONS", default_value_t = http::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Also serve `GET /metrics` without a key on this address (loopback
+    /// only: 127.0.0.1 or ::1), for a Prometheus on the same machine. On
+    /// the main address `/metrics` needs a key with `metrics:read`.
+    #[arg(long, env = "DOCKET_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// Attempts to deliver a batch's callback.
     #[arg(long, env = "DOCKET_CALLBACK_ATTEMPTS", default_value_t = 6)]
     pub callback_attempts: u32,
@@ -114,7 +132,11 @@ pub(super) fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
     }
     let callback_allow = crate::batch::callback::Allow::parse(&args.callback_allow)
         .map_err(|e| fail(format!("--callback-allow: {e}")))?;
-    let docket = Arc::new(load(templates)?);
+    let docket = Arc::new(load(templates)?.with_limits(crate::document::Limits {
+        json_depth: args.max_json_depth.max(1),
+        array_items: args.max_array_items.max(1),
+        pages: args.max_pages.max(1),
+    }));
     let modified = docket.templates().modified();
     for (version, files) in &modified {
         eprintln!(
@@ -161,6 +183,8 @@ pub(super) fn serve(templates: &Path, args: ServeArgs) -> Result<(), u8> {
             first_wait: std::time::Duration::from_millis(args.callback_first_wait_ms),
             ..Default::default()
         },
+        metrics_addr: args.metrics_addr,
+        max_running_batches: args.max_running_batches.max(1),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

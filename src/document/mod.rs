@@ -30,6 +30,7 @@ use crate::case::{self, Problems};
 use crate::evidence::{Records, RecordsError, Warning};
 use crate::figures::{self, bundle::GatherError, penalty::For};
 use crate::render::{Format, RenderError, Renderer};
+use crate::telemetry::{self, Stage};
 use crate::templates::{Recipients, TemplateError, TemplateStore, Version};
 use choose::{Choice, add_register_history, issuing_refusals};
 use context::{Context, DocumentFacts};
@@ -150,6 +151,34 @@ pub struct Rendered<T> {
 pub struct Docket {
     templates: TemplateStore,
     renderer: Renderer,
+    limits: Limits,
+}
+
+/// What one request may ask of the service, each with a flag of `docket
+/// serve`: case data past them is refused (422, by pointer and rule),
+/// before anything else reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Levels of nesting in a case (`limit.json-depth`).
+    pub json_depth: usize,
+    /// Items in any one array of a case (`limit.array-length`).
+    pub array_items: usize,
+    /// Pages in one document (`limit.pages`).
+    pub pages: usize,
+}
+
+/// Pages one document may have by default: the longest sample, a court
+/// bundle with its exhibits, has a few dozen.
+pub const DEFAULT_MAX_PAGES: usize = 500;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            json_depth: case::limits::DEFAULT_JSON_DEPTH,
+            array_items: case::limits::DEFAULT_ARRAY_ITEMS,
+            pages: DEFAULT_MAX_PAGES,
+        }
+    }
 }
 
 impl Docket {
@@ -158,7 +187,21 @@ impl Docket {
         Ok(Self {
             templates: TemplateStore::load(root)?,
             renderer: Renderer::new(),
+            limits: Limits::default(),
         })
+    }
+
+    /// The same, with `limits`.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self.renderer.set_max_pages(limits.pages);
+        self
+    }
+
+    /// Its limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The templates.
@@ -181,19 +224,50 @@ impl Docket {
         request: &Request<'_>,
         records: &dyn Records,
     ) -> Result<Checked, DocumentError> {
-        let _span = tracing::debug_span!("check", kind = request.kind).entered();
+        let choice = choose::choose(&self.templates, request)?;
+        let _span = tracing::info_span!(
+            "check",
+            kind = %choice.version.kind,
+            version = %choice.version.version
+        )
+        .entered();
+        let started = Instant::now();
+        let kind = choice.version.kind.clone();
+        let checked = self.check_chosen(request, records, choice);
+        telemetry::stage(Stage::Validate, &kind, started.elapsed());
+        if let Err(DocumentError::Invalid(_)) = &checked {
+            telemetry::refused(&kind);
+        }
+        checked
+    }
+
+    /// [`check`](Self::check) once the version is chosen.
+    fn check_chosen(
+        &self,
+        request: &Request<'_>,
+        records: &dyn Records,
+        choice: Choice,
+    ) -> Result<Checked, DocumentError> {
         let Choice {
             issuing,
             today,
             version,
             translation,
-        } = choose::choose(&self.templates, request)?;
+        } = choice;
         let entry = Arc::clone(&version.entry);
         let edition = version.meta.edition;
         let noticed = entry.recipients == Recipients::NoticedParents;
         let covers = |c: char| self.renderer.covers(c);
         let mut case = {
-            let _span = tracing::debug_span!("validate").entered();
+            let _span = tracing::info_span!("validate").entered();
+            let beyond = case::limits::check(
+                request.case,
+                self.limits.json_depth,
+                self.limits.array_items,
+            );
+            if !beyond.is_empty() {
+                return Err(DocumentError::Invalid(Problems(beyond)));
+            }
             case::parse(request.case, &entry.sections, &covers)?
         };
         if issuing && noticed {
@@ -420,17 +494,35 @@ impl Docket {
         format: &F,
     ) -> Result<Rendered<F::Output>, DocumentError> {
         let version = &checked.version;
-        let _span =
-            tracing::debug_span!("render", kind = %version.kind, version = %version.version)
-                .entered();
+        let _span = tracing::info_span!("render", kind = %version.kind, version = %version.version)
+            .entered();
         let started = Instant::now();
-        let markup = self.markup(checked, part)?;
+        let markup = {
+            let _span = tracing::info_span!("fill").entered();
+            self.markup(checked, part)?
+        };
         let fill = started.elapsed();
         let provenance = checked.provenance()?;
         let info = checked.info(part, &provenance);
-        let (output, stages) =
-            self.renderer
-                .typeset(version, markup, &info, &checked.files, format)?;
+        let (output, stages) = self
+            .renderer
+            .typeset(version, markup, &info, &checked.files, format)
+            .map_err(|e| match e {
+                // Too long a document is the case's doing (too many
+                // sessions, exhibits, recipients): refused, by rule.
+                RenderError::TooManyPages { .. } => {
+                    DocumentError::Invalid(Problems(vec![case::Problem::refusal(
+                        "",
+                        "limit.pages",
+                        e.to_string(),
+                    )]))
+                }
+                other => other.into(),
+            })?;
+        telemetry::stage(Stage::Fill, &version.kind, fill);
+        telemetry::stage(Stage::Compile, &version.kind, stages.compile);
+        telemetry::stage(Stage::Export, &version.kind, stages.export);
+        telemetry::document(&version.kind, checked.issuing, started.elapsed());
         Ok(Rendered {
             output,
             version: Arc::clone(version),

@@ -4,6 +4,8 @@
 //! served with `Content-Length`, `Range` and `ETag` so a large print file
 //! can be fetched in parts or resumed.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -35,15 +37,29 @@ pub(super) fn router(body_limit: usize) -> Router<AppState> {
 }
 
 /// Starts batch `id` in the background.
+///
+/// At most `--max-running-batches` run at once; the others stay queued,
+/// in the order they came, until one finishes.
 pub(super) fn spawn(state: &AppState, id: String) {
     let batches = state.batches.clone();
     let docket = state.docket();
     let workers = state.workers;
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = batches.run(&docket, &id, workers, &|_, _| {}) {
-            tracing::error!(batch = %id, error = %e, "batch failed");
-        } else {
-            tracing::info!(batch = %id, "batch done");
+    let slots = Arc::clone(&state.batch_slots);
+    tokio::spawn(async move {
+        let Ok(slot) = slots.acquire_owned().await else {
+            return;
+        };
+        let ran = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            if let Err(e) = batches.run(&docket, &id, workers, &|_, _| {}) {
+                tracing::error!(batch = %id, error = %e, "batch failed");
+            } else {
+                tracing::info!(batch = %id, "batch done");
+            }
+        })
+        .await;
+        if let Err(e) = ran {
+            tracing::error!(error = %e, "a batch's thread stopped");
         }
     });
 }

@@ -103,9 +103,16 @@ pub enum ApiError {
     /// `503 Service Unavailable`: the service's health check failed.
     #[error("degraded: {0}")]
     Degraded(String),
-    /// `503 Service Unavailable`: the render queue is full or a render timed out.
-    #[error("{0}")]
-    Unavailable(String),
+    /// `503 Service Unavailable`: the render queue is full or a render
+    /// timed out: load shed, counted and summarised in the log rather than
+    /// logged a line a request.
+    #[error("{detail}")]
+    Unavailable {
+        /// What the caller is told.
+        detail: String,
+        /// Why, as the shed series labels it (`queue-full`, `timed-out`).
+        shed: &'static str,
+    },
     /// `500 Internal Server Error`: a defect in a template or in docket. The
     /// cause goes to the log under `id`; the caller gets only the id.
     #[error("internal error {id}")]
@@ -191,7 +198,7 @@ impl ApiError {
             Self::TooManyBatches(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::RegisterFull => StatusCode::INSUFFICIENT_STORAGE,
             Self::RegisterUnavailable | Self::Degraded(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -216,7 +223,7 @@ impl ApiError {
             Self::RegisterFull => "urn:docket:problem:register-full",
             Self::RegisterUnavailable => "urn:docket:problem:register-unavailable",
             Self::Degraded(_) => "urn:docket:problem:degraded",
-            Self::Unavailable(_) => "urn:docket:problem:unavailable",
+            Self::Unavailable { .. } => "urn:docket:problem:unavailable",
             Self::Internal { .. } => "urn:docket:problem:internal",
         }
     }
@@ -327,7 +334,10 @@ impl From<IssueError> for ApiError {
             IssueError::Document(d) => d.into(),
             IssueError::Register(r) => r.into(),
             IssueError::Refused(p) => Self::Invalid(p.0),
-            e @ IssueError::TimedOut => Self::Unavailable(e.to_string()),
+            e @ IssueError::TimedOut => Self::Unavailable {
+                detail: e.to_string(),
+                shed: "timed-out",
+            },
             e @ IssueError::KeyReused(_) => Self::Conflict(e.to_string()),
             e @ IssueError::KeyInProgress(_) => Self::InProgress(e.to_string()),
         }
@@ -357,7 +367,14 @@ impl From<MaintainError> for ApiError {
 impl From<PoolError> for ApiError {
     fn from(e: PoolError) -> Self {
         match e {
-            PoolError::Busy | PoolError::TimedOut(_) => Self::Unavailable(e.to_string()),
+            PoolError::Busy => Self::Unavailable {
+                detail: e.to_string(),
+                shed: "queue-full",
+            },
+            PoolError::TimedOut(_) => Self::Unavailable {
+                detail: e.to_string(),
+                shed: "timed-out",
+            },
             PoolError::Failed => Self::internal(&e),
         }
     }
@@ -416,6 +433,9 @@ impl IntoResponse for ApiError {
                 }),
             );
         }
+        if let Self::Unavailable { shed, .. } = &self {
+            response.extensions_mut().insert(Shed(shed));
+        }
         if let Self::Internal { id, cause } = self {
             response
                 .extensions_mut()
@@ -425,12 +445,21 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Marks a response that shed load (503), for the one middleware that
+/// logs: counted and summarised ([`crate::telemetry::shed`]), never a line
+/// a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Shed(pub &'static str);
+
 /// Logs every defect a response reports, once, with its id: the one place
 /// errors are logged (inside the request's span, so with its request id).
 pub async fn log_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(InternalCause { id, cause }) = response.extensions().get::<InternalCause>() {
         tracing::error!(error.id = %id, error = %cause, "internal error");
+    }
+    if let Some(Shed(reason)) = response.extensions().get::<Shed>() {
+        crate::telemetry::shed(reason);
     }
     response
 }

@@ -15,6 +15,7 @@ mod documents;
 pub mod error;
 pub mod guard;
 mod keys;
+pub mod metrics;
 pub mod openapi;
 mod register;
 pub mod server;
@@ -35,7 +36,7 @@ pub use server::Limits;
 pub use state::{DEFAULT_LOOKUP_RATE_LIMIT, DEFAULT_RATE_LIMIT};
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
 use crate::document::Docket;
 use crate::register::{Register, RegisterError};
@@ -50,6 +51,9 @@ pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// Batches running or queued per caller, at most, by default.
 pub const DEFAULT_BATCHES_PER_CALLER: usize = 4;
+/// Batches running at once, whoever asked, by default: each uses every
+/// render worker, so more would only share the same cores.
+pub const DEFAULT_RUNNING_BATCHES: usize = 2;
 /// Default per-render time limit.
 pub const DEFAULT_RENDER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of renders that may wait for a worker.
@@ -110,6 +114,11 @@ pub struct ServeOptions {
     pub batch_dir: Option<std::path::PathBuf>,
     /// How batches' callbacks are retried.
     pub callback_retry: crate::batch::callback::Retry,
+    /// A loopback address to serve `/metrics` on without a key (as well
+    /// as `/metrics` with a `metrics:read` key on the main address).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Batches running at once, at most; more wait, queued.
+    pub max_running_batches: usize,
 }
 
 impl Default for ServeOptions {
@@ -136,6 +145,8 @@ impl Default for ServeOptions {
             register: None,
             batch_dir: None,
             callback_retry: crate::batch::callback::Retry::default(),
+            metrics_addr: None,
+            max_running_batches: DEFAULT_RUNNING_BATCHES,
         }
     }
 }
@@ -156,6 +167,9 @@ impl Service {
             Some(r) => Arc::clone(r),
             None => Arc::new(Register::in_memory()?),
         };
+        if let Err(e) = crate::telemetry::install() {
+            tracing::warn!(error = %e, "metrics are not recorded");
+        }
         let batch_dir = options.batch_dir.clone().unwrap_or_else(|| {
             std::env::temp_dir().join(format!("docket-batches-{}", std::process::id()))
         });
@@ -175,6 +189,9 @@ impl Service {
                 workers: options.workers,
                 register,
                 pool: RenderPool::new(options.workers, options.queue, options.render_timeout),
+                batch_slots: Arc::new(tokio::sync::Semaphore::new(
+                    options.max_running_batches.max(1),
+                )),
                 body_limit: options.body_limit,
                 batch_body_limit: options.batch_body_limit.unwrap_or(options.body_limit),
                 health: Arc::default(),
@@ -199,6 +216,7 @@ impl Service {
             .merge(batch::router(self.state.batch_body_limit))
             .merge(studio::router())
             .merge(keys::router())
+            .merge(metrics::router())
             // Inside: the gate identifies the caller; outside it, the trail
             // records the request, refused or not.
             .route_layer(axum::middleware::from_fn_with_state(
@@ -209,6 +227,7 @@ impl Service {
                 self.state.clone(),
                 audit::trail,
             ))
+            .route_layer(axum::middleware::from_fn(metrics::mark_route))
             .fallback(templates::not_found)
             .method_not_allowed_fallback(templates::method_not_allowed)
             .layer(DefaultBodyLimit::max(self.state.body_limit))
@@ -231,8 +250,12 @@ impl Service {
                         // references, never case data.
                         tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path())
                     })
-                    .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                    .on_response(log_response)
+                    // Defects are logged once, by `log_errors`; shed load
+                    // is summarised: no second line at ERROR for a 5xx.
+                    .on_failure(()),
             )
+            .layer(axum::middleware::from_fn(metrics::record))
             .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
             .layer(axum::middleware::from_fn(guard::plain_request_id))
             .layer(axum::middleware::from_fn_with_state(
@@ -268,6 +291,24 @@ impl Service {
     }
 }
 
+/// One line a response, at info, inside the request's span: its status
+/// and how long it took. Shed load (503, the render queue full) gets no
+/// line of its own: it is counted and summarised ([`crate::telemetry::shed`]).
+fn log_response(
+    response: &axum::http::Response<axum::body::Body>,
+    latency: Duration,
+    _span: &tracing::Span,
+) {
+    if response.extensions().get::<error::Shed>().is_some() {
+        return;
+    }
+    tracing::info!(
+        status = response.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        "answered"
+    );
+}
+
 /// The router for `docket` with `options`: [`Service::router`].
 pub fn app(docket: Arc<Docket>, options: &ServeOptions) -> Result<Router, RegisterError> {
     Ok(Service::new(Live::new(docket), options)?.router())
@@ -296,6 +337,9 @@ pub enum ServeError {
         "{0} is not a loopback address and the register has no API key, so anyone who can reach it could read children's records; create a key first with `docket keys create --name NAME --scope SCOPES`, or serve on 127.0.0.1"
     )]
     NoKeys(SocketAddr),
+    /// `--metrics-addr` could not be served.
+    #[error(transparent)]
+    Metrics(#[from] metrics::MetricsAddrError),
     /// `--dev` off loopback.
     #[error(
         "--dev opens drafts and the studio to every caller, so it serves on a loopback address only (127.0.0.1 or ::1), not {0}"
@@ -378,6 +422,17 @@ pub async fn run(
         tokio::spawn(studio::watch(Arc::clone(&live), root));
     }
     let service = Service::new(live, &options)?;
+    if let Some(at) = options.metrics_addr {
+        metrics::serve(at, service.state.clone()).await?;
+    }
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(crate::telemetry::SHED_SUMMARY);
+        every.tick().await;
+        loop {
+            every.tick().await;
+            crate::telemetry::summarise_shed();
+        }
+    });
     service.resume()?;
     Ok(server::serve(
         listener,

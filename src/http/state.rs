@@ -76,6 +76,8 @@ pub(super) struct AppState {
     pub(super) samples: Arc<Samples>,
     pub(super) workers: usize,
     pub(super) pool: RenderPool,
+    /// Batches running at once, at most (`--max-running-batches`).
+    pub(super) batch_slots: Arc<tokio::sync::Semaphore>,
     pub(super) body_limit: usize,
     pub(super) batch_body_limit: usize,
     pub(super) health: Arc<Mutex<Option<Health>>>,

@@ -78,7 +78,12 @@ pub async fn watch(live: Arc<Live>, root: PathBuf) {
         last = now;
         generation += 1;
         let root2 = root.clone();
-        let loaded = tokio::task::spawn_blocking(move || Docket::load(&root2)).await;
+        // A reload keeps the limits the service was started with.
+        let limits = live.docket().limits();
+        let loaded = tokio::task::spawn_blocking(move || {
+            Docket::load(&root2).map(|d| d.with_limits(limits))
+        })
+        .await;
         let error = match loaded {
             Ok(Ok(docket)) => {
                 live.replace(Arc::new(docket));

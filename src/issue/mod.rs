@@ -440,6 +440,8 @@ fn issue_copies(
         })
         .collect();
     let on_issue = on_issue::event(checked, &reserved[0]);
+    let storing = std::time::Instant::now();
+    let _span = tracing::info_span!("store", copies = documents.len()).entered();
     register.store_all(&documents, &mut |tx| {
         if let Some((notice, event)) = &on_issue {
             record_on_issue(tx, notice, event, issuer.by, issued_on)?;
@@ -449,6 +451,11 @@ fn issue_copies(
             None => Ok(()),
         }
     })?;
+    crate::telemetry::stage(
+        crate::telemetry::Stage::Store,
+        &version.kind,
+        storing.elapsed(),
+    );
     drop(documents);
     Ok(rendered
         .into_iter()

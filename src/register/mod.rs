@@ -272,6 +272,18 @@ impl Register {
         Ok(set * page)
     }
 
+    /// The register's size: its pages in bytes, and the documents in it.
+    pub fn size(&self) -> Result<(u64, u64), RegisterError> {
+        let conn = self.conn();
+        let bytes: u64 = conn.query_row(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+            [],
+            |r| r.get(0),
+        )?;
+        let documents: u64 = conn.query_row("SELECT count(*) FROM documents", [], |r| r.get(0))?;
+        Ok((bytes, documents))
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock leaves the connection as SQLite
         // left it (every write is a transaction), so it is safe to go on.

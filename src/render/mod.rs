@@ -85,6 +85,14 @@ pub enum RenderError {
     /// A supplied PDF page could not be drawn onto the document.
     #[error(transparent)]
     Overlay(#[from] overlay::OverlayError),
+    /// The document has more pages than the service makes.
+    #[error("the document would have {pages} pages; at most {limit} are made (--max-pages)")]
+    TooManyPages {
+        /// Its pages.
+        pages: usize,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 /// How long the stages of one render took.
@@ -123,6 +131,7 @@ pub struct DocumentInfo {
 pub struct Renderer {
     shared: Arc<Shared>,
     versions: RwLock<HashMap<String, Arc<VersionFiles>>>,
+    max_pages: usize,
 }
 
 impl Default for Renderer {
@@ -144,7 +153,14 @@ impl Renderer {
         Self {
             shared: Arc::new(shared),
             versions: RwLock::new(HashMap::new()),
+            max_pages: usize::MAX,
         }
+    }
+
+    /// Refuses documents of more than `pages` pages
+    /// ([`RenderError::TooManyPages`]) before they are exported.
+    pub fn set_max_pages(&mut self, pages: usize) {
+        self.max_pages = pages;
     }
 
     /// Whether the fonts can print `c`.
@@ -181,10 +197,20 @@ impl Renderer {
         let extra_ids = world::extra_files(extra);
         let mut world = self.world(&files, markup, info.date);
         world.extra = &extra_ids;
-        let compiled = compile_in(&world);
+        let compiled = tracing::info_span!("compile")
+            .in_scope(|| compile_in(&world))
+            .and_then(|document| match document.pages().len() {
+                n if n > self.max_pages => Err(RenderError::TooManyPages {
+                    pages: n,
+                    limit: self.max_pages,
+                }),
+                _ => Ok(document),
+            });
         drop(world);
         let compile = start.elapsed();
-        let result = compiled.and_then(|document| format.finish(self, document, info, extra));
+        let result = compiled.and_then(|document| {
+            tracing::info_span!("export").in_scope(|| format.finish(self, document, info, extra))
+        });
         compiled_one();
         let times = StageTimes {
             compile,

@@ -34,6 +34,8 @@ pub enum PoolError {
 pub struct RenderPool {
     admit: Arc<Semaphore>,
     run: Arc<Semaphore>,
+    workers: usize,
+    queue: usize,
     timeout: Duration,
 }
 
@@ -111,8 +113,17 @@ impl RenderPool {
         Self {
             admit: Arc::new(Semaphore::new(workers + queue)),
             run: Arc::new(Semaphore::new(workers)),
+            workers,
+            queue,
             timeout,
         }
+    }
+
+    /// Renders waiting for a worker and renders running, now.
+    pub fn load(&self) -> (usize, usize) {
+        let running = self.workers - self.run.available_permits();
+        let admitted = self.workers + self.queue - self.admit.available_permits();
+        (admitted.saturating_sub(running), running)
     }
 
     /// Runs `job` on a blocking thread once a worker is free.
@@ -146,10 +157,13 @@ impl RenderPool {
         };
         let run = Arc::clone(&self.run);
         let handle = commit.clone();
+        // The job's spans are the request's children, on whichever thread.
+        let span = tracing::Span::current();
         let work = async move {
             let worker = run.acquire_owned().await.map_err(|_| PoolError::Failed)?;
             tokio::task::spawn_blocking(move || {
                 let _slots = (admit, worker);
+                let _entered = span.enter();
                 job(&handle)
             })
             .await
@@ -183,10 +197,12 @@ mod tests {
             tokio::spawn(async move { pool.run(move || rx.recv().is_ok()).await })
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(pool.load(), (0, 1), "none waiting, one running");
         assert_eq!(pool.run(|| 1).await, Err(PoolError::Busy));
         tx.send(()).unwrap();
         assert_eq!(busy.await.unwrap(), Ok(true));
         assert_eq!(pool.run(|| 2).await, Ok(2));
+        assert_eq!(pool.load(), (0, 0));
     }
 
     #[tokio::test]

@@ -2,15 +2,7 @@
 //! lists every problem by field and exits non-zero; `docket templates list`
 //! shows the catalogue by level.
 
-use std::process::Command;
-
 use crate::common::*;
-
-fn docket_cmd() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_docket"));
-    cmd.arg("--templates").arg(templates_dir());
-    cmd
-}
 
 /// A file named `name` in a scratch folder that lives as long as the
 /// returned guard.

@@ -328,14 +328,49 @@ pub struct Server {
     child: std::process::Child,
     /// A key with every scope, when started with one.
     pub token: Option<String>,
+    /// How it was started, to start it again on the same register.
+    templates: PathBuf,
+    launch: Launch,
     /// Its register's folder.
-    _dir: Scratch,
+    dir: Scratch,
+}
+
+/// How to start a `docket serve` process beyond its templates.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Its arguments after `serve --addr … --db …`.
+    pub args: Vec<String>,
+    /// Environment variables set for it.
+    pub env: Vec<(String, String)>,
+    /// A file its standard error goes to (by default, nowhere).
+    pub stderr: Option<PathBuf>,
+}
+
+impl Launch {
+    /// With `args`.
+    pub fn args(args: &[&str]) -> Self {
+        Self {
+            args: args.iter().map(|&a| a.to_owned()).collect(),
+            ..Self::default()
+        }
+    }
 }
 
 impl Server {
     /// Starts the real binary with `args` and waits until it answers.
     pub fn start(templates: &Path, args: &[&str]) -> Self {
-        Self::start_in(Scratch::new(), None, templates, args)
+        Self::launch(templates, Launch::args(args))
+    }
+
+    /// Starts the real binary as `launch` says.
+    pub fn launch(templates: &Path, launch: Launch) -> Self {
+        Self::start_in(Scratch::new(), None, templates, launch)
+    }
+
+    /// Starts the real binary on the register `dir/docket.db` (a restored
+    /// copy, say).
+    pub fn launch_in(dir: Scratch, templates: &Path, launch: Launch) -> Self {
+        Self::start_in(dir, None, templates, launch)
     }
 
     /// Starts the real binary on a register that holds a key with every
@@ -345,10 +380,10 @@ impl Server {
         let register = docket::register::Register::open(&dir.join("docket.db")).unwrap();
         let token = make_key(&register, "test", &ALL_SCOPES, None);
         drop(register);
-        Self::start_in(dir, Some(token), templates, args)
+        Self::start_in(dir, Some(token), templates, Launch::args(args))
     }
 
-    fn start_in(dir: Scratch, token: Option<String>, templates: &Path, args: &[&str]) -> Self {
+    fn start_in(dir: Scratch, token: Option<String>, templates: &Path, launch: Launch) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -356,29 +391,118 @@ impl Server {
             .port();
         let addr = format!("127.0.0.1:{port}");
         let db = dir.join("docket.db");
+        let stderr = match &launch.stderr {
+            Some(path) => std::process::Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .unwrap(),
+            ),
+            None => std::process::Stdio::null(),
+        };
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_docket"))
             .arg("--templates")
             .arg(templates)
             .args(["serve", "--addr", &addr, "--db"])
             .arg(&db)
-            .args(args)
+            .args(&launch.args)
+            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let server = Self {
             url: format!("http://{addr}"),
             child,
             token,
-            _dir: dir,
+            templates: templates.to_owned(),
+            launch,
+            dir,
         };
-        for _ in 0..200 {
+        for _ in 0..400 {
             if std::net::TcpStream::connect(&addr).is_ok() {
                 return server;
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
         panic!("docket serve did not start on {addr}");
+    }
+
+    /// Its register's file.
+    pub fn db(&self) -> PathBuf {
+        self.dir.join("docket.db")
+    }
+
+    /// Kills it with SIGKILL (no chance to tidy up), and waits for it.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Kills it hard and starts it again on the same register, with the
+    /// same arguments (on a new port).
+    pub fn restart(mut self) -> Self {
+        self.kill();
+        let templates = std::mem::take(&mut self.templates);
+        let launch = std::mem::take(&mut self.launch);
+        let token = self.token.take();
+        let dir = std::mem::replace(&mut self.dir, Scratch::new());
+        Self::start_in(dir, token, &templates, launch)
+    }
+
+    /// `GET path` (with a JSON `body`: `POST path`) with its key, if any,
+    /// blocking: the status and the body.
+    pub fn call(&self, path: &str, body: Option<&serde_json::Value>) -> (u16, Vec<u8>) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = format!("{}{path}", self.url);
+        let auth = self.token.as_ref().map(|t| format!("Bearer {t}"));
+        let response = match body {
+            Some(b) => {
+                let mut post = agent.post(&url).header("content-type", "application/json");
+                if let Some(a) = &auth {
+                    post = post.header("authorization", a);
+                }
+                post.send(&serde_json::to_vec(b).unwrap())
+            }
+            None => {
+                let mut get = agent.get(&url);
+                if let Some(a) = &auth {
+                    get = get.header("authorization", a);
+                }
+                get.call()
+            }
+        }
+        .unwrap();
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .unwrap();
+        (status, body)
+    }
+
+    /// `GET path`'s JSON (waiting out a rate limit, as a client would).
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let (mut status, mut body) = self.call(path, None);
+        for _ in 0..20 {
+            if status != 429 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            (status, body) = self.call(path, None);
+        }
+        assert!(
+            status < 300,
+            "GET {path}: {status} {}",
+            String::from_utf8_lossy(&body)
+        );
+        serde_json::from_slice(&body).unwrap()
     }
 }
 
@@ -505,7 +629,8 @@ pub fn upn_with_check_letter(body: &str) -> String {
 }
 
 /// Every scope.
-pub const ALL_SCOPES: [docket::access::Scope; 10] = docket::access::Scope::ALL;
+pub const ALL_SCOPES: [docket::access::Scope; docket::access::Scope::ALL.len()] =
+    docket::access::Scope::ALL;
 
 /// Makes a key named `name` with `scopes` (for `schools`, if given) in
 /// `register`, and gives its token.
@@ -562,4 +687,11 @@ pub fn issued_later(kind: &str, sample: &serde_json::Value) -> bool {
     let today = chrono::Local::now().date_naive().to_string();
     DOCKET.templates().catalogue().always_issued(kind)
         && sample["date"].as_str().is_some_and(|d| d > today.as_str())
+}
+
+/// The real binary, on the repository's templates.
+pub fn docket_cmd() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_docket"));
+    cmd.arg("--templates").arg(templates_dir());
+    cmd
 }

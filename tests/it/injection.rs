@@ -6,7 +6,7 @@ use docket::DocumentError;
 use proptest::prelude::*;
 use serde_json::Value;
 
-const HOSTILE: &[&str] = &[
+pub(crate) const HOSTILE: &[&str] = &[
     "#read(\"/etc/passwd\")",
     "#set page(width: 1pt)",
     "#{ panic(\"boom\") }",

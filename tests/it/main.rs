@@ -20,6 +20,7 @@ mod injection;
 mod lapsed;
 mod legal_state;
 mod maintain;
+mod observability;
 mod openapi;
 mod penalty_notice;
 mod render;

@@ -128,6 +128,12 @@ pub fn document(store: &TemplateStore) -> Value {
                     "503": problem_response("Degraded: the register cannot be written (its disk full, its file read-only); recovers by itself.")
                 }
             }},
+            "/metrics": {"get": {
+                "summary": "Metrics, in Prometheus's text format",
+                "description": "Requests by route and status, latency by route and by document kind, the stages of making a document, the render queue, shed load, batches, callbacks and the register's size. Counts and timings only: no case data, no reference, no UPN. Also served without a key on --metrics-addr (loopback only).",
+                "operationId": "metrics",
+                "responses": {"200": {"description": "Every series.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+            }},
             "/openapi.json": {"get": {
                 "summary": "This document",
                 "operationId": "openapi",
@@ -360,6 +366,7 @@ fn scope_of(method: &str, path: &str) -> Option<&'static str> {
         (_, p) if p.starts_with("/v1/batches") => "batches",
         (_, p) if p.starts_with("/v1/keys") => "keys:admin",
         (_, "/v1/audit") => "audit:read",
+        (_, "/metrics") => "metrics:read",
         _ => return None,
     })
 }
