@@ -50,7 +50,8 @@ pub enum AuditCommand {
 
 pub(super) fn run(args: AuditArgs) -> Result<(), u8> {
     if let Some(AuditCommand::Verify { db }) = args.verify {
-        let register = Register::open(&db).map_err(|e| fail(format!("{}: {e}", db.display())))?;
+        let register =
+            Register::open_beside(&db).map_err(|e| fail(format!("{}: {e}", db.display())))?;
         return match register.verify_audit().map_err(fail)? {
             AuditCheck::Intact { rows, head } => {
                 println!("the audit trail is intact: {rows} rows, the last hash {head}");
@@ -66,7 +67,7 @@ pub(super) fn run(args: AuditArgs) -> Result<(), u8> {
         };
     }
     let register =
-        Register::open(&args.db).map_err(|e| fail(format!("{}: {e}", args.db.display())))?;
+        Register::open_beside(&args.db).map_err(|e| fail(format!("{}: {e}", args.db.display())))?;
     let rows = register
         .audit_rows(&AuditQuery {
             upn: args.upn.clone(),

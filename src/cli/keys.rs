@@ -62,7 +62,7 @@ pub enum KeysCommand {
 }
 
 fn open(db: &std::path::Path) -> Result<Register, u8> {
-    Register::open(db).map_err(|e| fail(format!("{}: {e}", db.display())))
+    Register::open_beside(db).map_err(|e| fail(format!("{}: {e}", db.display())))
 }
 
 pub(super) fn run(command: KeysCommand) -> Result<(), u8> {

@@ -6,6 +6,7 @@ mod audit;
 mod batch;
 mod keys;
 mod notices;
+mod register;
 mod render;
 mod serve;
 mod templates;
@@ -22,6 +23,7 @@ pub use audit::{AuditArgs, AuditCommand};
 pub use batch::{BatchArgs, OrderArg};
 pub use keys::KeysCommand;
 pub use notices::NoticesCommand;
+pub use register::RegisterCommand;
 pub use render::RenderArgs;
 pub use serve::ServeArgs;
 pub use templates::TemplatesCommand;
@@ -75,6 +77,9 @@ pub enum Command {
     /// Lapsed penalty notices and the decision each needs
     #[command(subcommand)]
     Notices(NoticesCommand),
+    /// Look after the register: backup, verify, purge, subject access export.
+    #[command(subcommand)]
+    Register(RegisterCommand),
 }
 
 /// Exit code when the case data or the request is refused.
@@ -93,6 +98,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Keys(command) => keys::run(command),
         Command::Audit(args) => audit::run(args),
         Command::Notices(command) => notices::run(&cli.templates, command),
+        Command::Register(command) => register::run(&cli.templates, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

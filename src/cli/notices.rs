@@ -60,7 +60,7 @@ pub(super) fn run(templates: &Path, command: NoticesCommand) -> Result<(), u8> {
     match command {
         NoticesCommand::Lapsed { as_of, json, db } => {
             let register =
-                Register::open(&db).map_err(|e| fail(format!("{}: {e}", db.display())))?;
+                Register::open_beside(&db).map_err(|e| fail(format!("{}: {e}", db.display())))?;
             let as_of = as_of.unwrap_or(today);
             let notices = register.lapsed(as_of).map_err(fail)?;
             for n in &notices {
@@ -112,7 +112,7 @@ pub(super) fn run(templates: &Path, command: NoticesCommand) -> Result<(), u8> {
             db,
         } => {
             let register =
-                Register::open(&db).map_err(|e| fail(format!("{}: {e}", db.display())))?;
+                Register::open_beside(&db).map_err(|e| fail(format!("{}: {e}", db.display())))?;
             let event = EventKind::Decision {
                 decision,
                 reasons,

@@ -63,6 +63,10 @@ pub enum ApiError {
     /// `404 Not Found`: unknown kind, version, reference, or route.
     #[error("{0}")]
     NotFound(String),
+    /// `410 Gone`: the document was purged at the end of its retention
+    /// period; its tombstone is all that is left.
+    #[error("{0}")]
+    Purged(String),
     /// `409 Conflict`: an event that does not fit a document's timeline, or
     /// a batch's file asked for before the batch is done.
     #[error("{0}")]
@@ -189,6 +193,7 @@ impl ApiError {
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::BodyTimedOut => StatusCode::REQUEST_TIMEOUT,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Purged(_) => StatusCode::GONE,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -213,6 +218,7 @@ impl ApiError {
             Self::RateLimited(_) => "urn:docket:problem:rate-limited",
             Self::BodyTimedOut => "urn:docket:problem:body-timeout",
             Self::NotFound(_) => "urn:docket:problem:not-found",
+            Self::Purged(_) => "urn:docket:problem:purged",
             Self::Conflict(_) => "urn:docket:problem:conflict",
             Self::TooLarge(_) => "urn:docket:problem:too-large",
             Self::UnsupportedMediaType(_) => "urn:docket:problem:unsupported-media-type",
@@ -318,6 +324,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::NotFound(r) => {
                 Self::NotFound(format!("no issued document has reference {r}"))
             }
+            e @ RegisterError::Purged(_) => Self::Purged(e.to_string()),
             RegisterError::Conflict(m) => Self::Conflict(m),
             RegisterError::Refused(r) => {
                 Self::Invalid(vec![Problem::refusal(r.field, r.rule, r.detail)])

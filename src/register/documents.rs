@@ -237,7 +237,7 @@ pub(super) fn get_in(conn: &Connection, reference: &str) -> Result<Issued, Regis
     conn.prepare_cached(&sql)?
         .query_row(params![reference], issued_row)
         .optional()?
-        .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))?
+        .ok_or_else(|| super::retention::missing(conn, reference))?
         .parse()
 }
 
@@ -267,23 +267,23 @@ impl Register {
 
     /// The stored PDF of a document, byte for byte.
     pub fn pdf(&self, reference: &str) -> Result<Vec<u8>, RegisterError> {
-        self.conn()
-            .prepare_cached("SELECT pdf FROM documents WHERE reference = ?1")?
+        let conn = self.conn();
+        conn.prepare_cached("SELECT pdf FROM documents WHERE reference = ?1")?
             .query_row(params![reference], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))
+            .ok_or_else(|| super::retention::missing(&conn, reference))
     }
 
     /// The case JSON a document was made from.
     pub fn case_json(&self, reference: &str) -> Result<String, RegisterError> {
-        self.conn()
-            .query_row(
-                "SELECT case_json FROM documents WHERE reference = ?1",
-                params![reference],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| RegisterError::NotFound(reference.to_owned()))
+        let conn = self.conn();
+        conn.query_row(
+            "SELECT case_json FROM documents WHERE reference = ?1",
+            params![reference],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| super::retention::missing(&conn, reference))
     }
 
     /// A penalty notice's amounts and pay-by dates, as issued (none for
@@ -373,7 +373,7 @@ impl Records for Register {
     fn document(&self, reference: &str) -> Result<Option<Issued>, RecordsError> {
         match self.get(reference) {
             Ok(d) => Ok(Some(d)),
-            Err(RegisterError::NotFound(_)) => Ok(None),
+            Err(RegisterError::NotFound(_) | RegisterError::Purged(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }

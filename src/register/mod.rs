@@ -24,8 +24,11 @@ mod keys;
 mod lapsed;
 mod numbers;
 mod outcomes;
+mod retention;
 mod scoped;
 mod stage;
+mod subject;
+mod upkeep;
 
 pub use audit::{AuditCheck, AuditQuery, AuditRow, NewAudit};
 pub use batches::{
@@ -36,8 +39,11 @@ pub use events::{EventKind, MAX_DECIDER_TEXT, MAX_EVENT_TEXT, Refused, record_on
 pub use keys::{KEY_LIFETIME, KeyState, complete_key_in};
 pub use lapsed::{Lapsed, LapsedDecision};
 pub use numbers::{Claim, NumberStatus, Series};
+pub use retention::{Due, Kept, Plan, Policy, PolicyError, Purged, Rule, Start, Tombstone};
 pub use scoped::Scoped;
 pub use stage::{Related, Stage, Story};
+pub use subject::SubjectAccess;
+pub use upkeep::Verification;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -56,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_legal_state.sql"),
     include_str!("../../migrations/0007_access.sql"),
     include_str!("../../migrations/0008_decisions.sql"),
+    include_str!("../../migrations/0009_retention.sql"),
 ];
 
 /// What can go wrong with the register.
@@ -70,6 +77,17 @@ pub enum RegisterError {
         /// The database's version.
         found: i64,
         /// This build's newest migration.
+        known: usize,
+    },
+    /// A register opened for a backup or a check is not at this build's
+    /// schema version.
+    #[error(
+        "the register has schema version {found}, and this docket reads version {known}: open it once with this docket's `docket serve` (which migrates it) before backing it up or verifying it"
+    )]
+    Schema {
+        /// The database's version.
+        found: i64,
+        /// This build's.
         known: usize,
     },
     /// No such document.
@@ -96,6 +114,10 @@ pub enum RegisterError {
     /// An event the law does not allow: its field and rule.
     #[error("{}: {} [{}]", .0.field, .0.detail, .0.rule)]
     Refused(events::Refused),
+    /// The document was purged at the end of its retention period: only
+    /// its tombstone is left.
+    #[error("document {} was purged at {} under the retention policy ({}); its tombstone keeps the issued PDF's hash {}", .0.reference, .0.purged_at, .0.rule, .0.pdf_sha256)]
+    Purged(Box<retention::Tombstone>),
 }
 
 /// How the register's storage failed.
@@ -135,6 +157,16 @@ impl From<RegisterError> for crate::evidence::RecordsError {
             other => Self::Unavailable(Box::new(other)),
         }
     }
+}
+
+/// Whether opening the register recovers from an earlier stop: voids the
+/// numbers reserved and never used, releases idempotency keys claimed and
+/// never completed. Only a process that issues may: another command
+/// beside a running service would void the numbers it is using.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Recover {
+    Yes,
+    No,
 }
 
 /// The register.
@@ -187,12 +219,25 @@ impl Register {
     /// The file, its WAL and its shared-memory file are readable by the
     /// service's user only (SQLite gives the WAL the database's mode).
     pub fn open(path: &Path) -> Result<Self, RegisterError> {
+        Self::open_as(path, Recover::Yes)
+    }
+
+    /// Opens (creating and migrating if need be) the register at `path`
+    /// beside a service that may be running on it: numbers it has reserved
+    /// are left alone (only an issuing process's start voids abandoned
+    /// ones). For commands that issue nothing: keys, the audit trail,
+    /// decisions, purges, subject access.
+    pub fn open_beside(path: &Path) -> Result<Self, RegisterError> {
+        Self::open_as(path, Recover::No)
+    }
+
+    fn open_as(path: &Path, recover: Recover) -> Result<Self, RegisterError> {
         create_private(path)
             .map_err(|e| RegisterError::Files(format!("{}: {e}", path.display())))?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let register = Self::setup(conn)?;
+        let register = Self::setup(conn, recover)?;
         for suffix in ["", "-wal", "-shm"] {
             let mut name = path.as_os_str().to_owned();
             name.push(suffix);
@@ -207,10 +252,10 @@ impl Register {
 
     /// A register in memory, for tests and samples.
     pub fn in_memory() -> Result<Self, RegisterError> {
-        Self::setup(Connection::open_in_memory()?)
+        Self::setup(Connection::open_in_memory()?, Recover::Yes)
     }
 
-    fn setup(mut conn: Connection) -> Result<Self, RegisterError> {
+    fn setup(mut conn: Connection, recover: Recover) -> Result<Self, RegisterError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -230,6 +275,9 @@ impl Register {
         let register = Self {
             conn: Mutex::new(conn),
         };
+        if recover == Recover::No {
+            return Ok(register);
+        }
         let voided = register.void_abandoned()?;
         if voided > 0 {
             tracing::warn!(

@@ -338,22 +338,26 @@ pub fn compulsory_school_age(date_of_birth: NaiveDate, on: NaiveDate) -> bool {
     let Some(start) = prescribed else {
         return false;
     };
-    // The school year in which the child turns 16 runs 1 September to 31 August.
-    let Some(sixteenth) = date_of_birth
-        .with_year(date_of_birth.year() + 16)
-        .or_else(|| NaiveDate::from_ymd_opt(date_of_birth.year() + 16, 3, 1))
-    else {
+    let Some(end) = end_of_compulsory_school_age(date_of_birth) else {
         return false;
     };
+    (start..=end).contains(&on)
+}
+
+/// The last day of compulsory school age for a child born on
+/// `date_of_birth`: the last Friday in June of the school year (1
+/// September to 31 August) in which the child turns 16 (Education Act 1996
+/// s8). Retention periods that run from the pupil leaving count from it.
+pub fn end_of_compulsory_school_age(date_of_birth: NaiveDate) -> Option<NaiveDate> {
+    let sixteenth = date_of_birth
+        .with_year(date_of_birth.year() + 16)
+        .or_else(|| NaiveDate::from_ymd_opt(date_of_birth.year() + 16, 3, 1))?;
     let school_year_end = if sixteenth.month() >= 9 {
         sixteenth.year() + 1
     } else {
         sixteenth.year()
     };
-    let Some(end) = last_friday_in_june(school_year_end) else {
-        return false;
-    };
-    (start..=end).contains(&on)
+    last_friday_in_june(school_year_end)
 }
 
 /// The fewest working days between a letter and the meeting it invites

@@ -21,7 +21,7 @@ const POSTCODES: &[&str] = &[
 ];
 
 /// `n` penalty-notice cases, every tenth with a wrong UPN check letter.
-fn cases(n: usize) -> (Vec<Value>, BTreeSet<usize>) {
+pub(crate) fn cases(n: usize) -> (Vec<Value>, BTreeSet<usize>) {
     let sample = sample_of("penalty-notice", "kpas-1");
     let mut invalid = BTreeSet::new();
     let cases = (0..n)

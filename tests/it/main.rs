@@ -26,3 +26,4 @@ mod penalty_notice;
 mod render;
 mod snapshots;
 mod studio;
+mod upkeep;
