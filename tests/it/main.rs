@@ -14,6 +14,7 @@ mod common;
 mod conformance;
 mod court;
 mod documents;
+mod faults;
 mod hardening;
 mod http_api;
 mod injection;
