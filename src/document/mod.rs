@@ -13,10 +13,13 @@
 mod checked;
 mod choose;
 mod context;
+mod fill;
+mod limits;
 mod provenance;
 
 pub use checked::{Checked, Copy};
 pub use context::context_schema;
+pub use limits::{DEFAULT_MAX_PAGES, Limits};
 pub use provenance::{Provenance, canonical_json, case_hash};
 
 use std::path::Path;
@@ -33,7 +36,6 @@ use crate::render::{Format, RenderError, Renderer};
 use crate::telemetry::{self, Stage};
 use crate::templates::{Recipients, TemplateError, TemplateStore, Version};
 use choose::{Choice, add_register_history, issuing_refusals};
-use context::{Context, DocumentFacts};
 
 /// Why a document could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -152,33 +154,6 @@ pub struct Docket {
     templates: TemplateStore,
     renderer: Renderer,
     limits: Limits,
-}
-
-/// What one request may ask of the service, each with a flag of `docket
-/// serve`: case data past them is refused (422, by pointer and rule),
-/// before anything else reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Levels of nesting in a case (`limit.json-depth`).
-    pub json_depth: usize,
-    /// Items in any one array of a case (`limit.array-length`).
-    pub array_items: usize,
-    /// Pages in one document (`limit.pages`).
-    pub pages: usize,
-}
-
-/// Pages one document may have by default: the longest sample, a court
-/// bundle with its exhibits, has a few dozen.
-pub const DEFAULT_MAX_PAGES: usize = 500;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            json_depth: case::limits::DEFAULT_JSON_DEPTH,
-            array_items: case::limits::DEFAULT_ARRAY_ITEMS,
-            pages: DEFAULT_MAX_PAGES,
-        }
-    }
 }
 
 impl Docket {
@@ -415,74 +390,6 @@ impl Docket {
             request.recipient,
             version.entry.recipients,
         )?)
-    }
-
-    /// The filled template of `part`: Typst markup, each copy after the
-    /// first starting on a fresh sheet.
-    pub fn markup(&self, checked: &Checked, part: Part) -> Result<String, DocumentError> {
-        let version = &checked.version;
-        let entry = &version.entry;
-        let mut markup = String::new();
-        for (n, k) in checked.indices(part)?.into_iter().enumerate() {
-            let copy = &checked.copies[k];
-            if checked.issuing && copy.unnumbered() {
-                // Issuing numbers each notice before it is rendered.
-                return Err(DocumentError::NoSuchCopy(k));
-            }
-            let mut figures = checked.figures.clone();
-            figures.penalty.clone_from(&copy.penalty);
-            figures.exclusion.clone_from(&copy.exclusion);
-            if n > 0 {
-                // Each copy is its own mail piece: start it on a fresh sheet.
-                markup.push_str("\n#pagebreak(to: \"odd\")\n");
-            }
-            let translation = checked.translation(k);
-            let context = Context {
-                case: &checked.case,
-                recipient: copy.recipient.and_then(|i| checked.case.parents.get(i)),
-                recipient_index: copy.recipient,
-                figures: &figures,
-                document: DocumentFacts {
-                    kind: &version.kind,
-                    version: &version.version,
-                    title: &entry.title,
-                    level: entry.level,
-                    edition: version.meta.edition,
-                    sender: entry.sender,
-                    recipients: entry.recipients,
-                    marking: entry.marking.as_deref(),
-                    language: translation,
-                },
-                // The letter pack is for parents: a team or an agency
-                // has its own routes.
-                pack: match (&self.templates.catalogue().authority, entry.recipients) {
-                    (
-                        Some(a),
-                        Recipients::Parents | Recipients::NoticedParents | Recipients::NoticeParent,
-                    ) => a.pack_for(entry.sender),
-                    _ => Vec::new(),
-                },
-            };
-            let value = minijinja::Value::from(minijinja::value::Serde(&context));
-            if let Some(language) = translation {
-                // The translation first, then the English letter, which
-                // stays the authoritative text: one mail piece.
-                markup.push_str(&self.templates.fill_translation(version, language, &value)?);
-                markup.push_str("\n#pagebreak(to: \"odd\")\n");
-                let english = Context {
-                    document: DocumentFacts {
-                        language: None,
-                        ..context.document
-                    },
-                    ..context
-                };
-                let value = minijinja::Value::from(minijinja::value::Serde(&english));
-                markup.push_str(&self.templates.fill(version, &value)?);
-            } else {
-                markup.push_str(&self.templates.fill(version, &value)?);
-            }
-        }
-        Ok(markup)
     }
 
     /// Renders `part` of a checked request in `format` ([`crate::render::Pdf`],
