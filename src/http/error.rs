@@ -96,14 +96,20 @@ pub enum ApiError {
     TooManyBatches(usize),
     /// `507 Insufficient Storage`: the register's disk is full.
     #[error(
-        "the register of issued documents is full, so nothing was recorded; the service's operators have to free space"
+        "the register of issued documents is full, so nothing was recorded; the service's operators have to free space (quote {id})"
     )]
-    RegisterFull,
+    RegisterFull {
+        /// The id the caller is given and the log records.
+        id: String,
+    },
     /// `503 Service Unavailable`: the register cannot be written now.
     #[error(
-        "the register of issued documents cannot be written now, so nothing was recorded; try again later"
+        "the register of issued documents cannot be written now, so nothing was recorded; try again later (quote {id})"
     )]
-    RegisterUnavailable,
+    RegisterUnavailable {
+        /// The id the caller is given and the log records.
+        id: String,
+    },
     /// `503 Service Unavailable`: the service's health check failed.
     #[error("degraded: {0}")]
     Degraded(String),
@@ -133,6 +139,16 @@ pub enum ApiError {
 #[derive(Debug, thiserror::Error)]
 #[error("the request body took longer than {0:?} to arrive")]
 pub struct BodyTimedOut(pub std::time::Duration);
+
+/// The register's storage failing (507, 503), carried to the logging
+/// middleware: the operators' to fix, logged once with the caller's id.
+#[derive(Debug, Clone)]
+pub struct StorageFault {
+    /// The id the caller was given.
+    pub id: String,
+    /// What failed.
+    pub what: String,
+}
 
 /// The cause of a `500`, carried in the response's extensions to the
 /// logging middleware.
@@ -176,6 +192,15 @@ impl ApiError {
         Self::BadRequest(e.body_text())
     }
 
+    /// The register's storage failing, with an id for the caller and the log.
+    fn storage(storage: Storage) -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
+        match storage {
+            Storage::Full => Self::RegisterFull { id },
+            Storage::Unavailable => Self::RegisterUnavailable { id },
+        }
+    }
+
     /// A defect: the caller gets an id, the log the cause.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         Self::Internal {
@@ -201,8 +226,8 @@ impl ApiError {
             Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::InProgress(_) => StatusCode::CONFLICT,
             Self::TooManyBatches(_) => StatusCode::TOO_MANY_REQUESTS,
-            Self::RegisterFull => StatusCode::INSUFFICIENT_STORAGE,
-            Self::RegisterUnavailable | Self::Degraded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RegisterFull { .. } => StatusCode::INSUFFICIENT_STORAGE,
+            Self::RegisterUnavailable { .. } | Self::Degraded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -226,8 +251,8 @@ impl ApiError {
             Self::Invalid(_) => "urn:docket:problem:invalid-case",
             Self::InProgress(_) => "urn:docket:problem:in-progress",
             Self::TooManyBatches(_) => "urn:docket:problem:too-many-batches",
-            Self::RegisterFull => "urn:docket:problem:register-full",
-            Self::RegisterUnavailable => "urn:docket:problem:register-unavailable",
+            Self::RegisterFull { .. } => "urn:docket:problem:register-full",
+            Self::RegisterUnavailable { .. } => "urn:docket:problem:register-unavailable",
             Self::Degraded(_) => "urn:docket:problem:degraded",
             Self::Unavailable { .. } => "urn:docket:problem:unavailable",
             Self::Internal { .. } => "urn:docket:problem:internal",
@@ -254,6 +279,9 @@ impl ApiError {
                 Some(format!("urn:uuid:{id}")),
                 None,
             ),
+            Self::RegisterFull { id } | Self::RegisterUnavailable { id } => {
+                (self.to_string(), Some(format!("urn:uuid:{id}")), None)
+            }
             other => (other.to_string(), None, None),
         };
         ProblemBody {
@@ -303,8 +331,7 @@ impl From<DocumentError> for ApiError {
                     .downcast_ref::<RegisterError>()
                     .and_then(RegisterError::storage)
                 {
-                    Some(Storage::Full) => Self::RegisterFull,
-                    Some(Storage::Unavailable) => Self::RegisterUnavailable,
+                    Some(storage) => Self::storage(storage),
                     None => Self::internal(&cause),
                 }
             }
@@ -313,12 +340,24 @@ impl From<DocumentError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A register error as `caller` may see it: a purged document of a
+    /// school the caller's key is not for is answered as one that does not
+    /// exist, as it would have been before it was purged.
+    pub fn register_for(caller: &crate::access::Caller, e: RegisterError) -> Self {
+        match &e {
+            RegisterError::Purged(t) if !caller.sees_school(t.school_urn.as_deref()) => {
+                Self::NotFound(format!("no issued document has reference {}", t.reference))
+            }
+            _ => e.into(),
+        }
+    }
+}
+
 impl From<RegisterError> for ApiError {
     fn from(e: RegisterError) -> Self {
-        match e.storage() {
-            Some(Storage::Full) => return Self::RegisterFull,
-            Some(Storage::Unavailable) => return Self::RegisterUnavailable,
-            None => {}
+        if let Some(storage) = e.storage() {
+            return Self::storage(storage);
         }
         match e {
             RegisterError::NotFound(r) => {
@@ -440,8 +479,22 @@ impl IntoResponse for ApiError {
                 }),
             );
         }
-        if let Self::Unavailable { shed, .. } = &self {
-            response.extensions_mut().insert(Shed(shed));
+        match &self {
+            Self::Unavailable { shed, .. } => {
+                response.extensions_mut().insert(Shed(shed));
+            }
+            // A flood past the rate limit is shed load too: counted and
+            // summarised, not a line a request.
+            Self::RateLimited(_) => {
+                response.extensions_mut().insert(Shed("rate-limited"));
+            }
+            _ => {}
+        }
+        if let Self::RegisterFull { id } | Self::RegisterUnavailable { id } = &self {
+            response.extensions_mut().insert(StorageFault {
+                id: id.clone(),
+                what: self.to_string(),
+            });
         }
         if let Self::Internal { id, cause } = self {
             response
@@ -452,7 +505,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Marks a response that shed load (503), for the one middleware that
+/// Marks a response that shed load (503, or 429 past a rate limit), for the one middleware that
 /// logs: counted and summarised ([`crate::telemetry::shed`]), never a line
 /// a request.
 #[derive(Debug, Clone, Copy)]
@@ -464,6 +517,9 @@ pub async fn log_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if let Some(InternalCause { id, cause }) = response.extensions().get::<InternalCause>() {
         tracing::error!(error.id = %id, error = %cause, "internal error");
+    }
+    if let Some(StorageFault { id, what }) = response.extensions().get::<StorageFault>() {
+        tracing::error!(error.id = %id, error = %what, "the register cannot be written");
     }
     if let Some(Shed(reason)) = response.extensions().get::<Shed>() {
         crate::telemetry::shed(reason);

@@ -61,7 +61,9 @@ async fn pdf(
     require(&caller, Scope::RegisterRead)?;
     let register = Arc::clone(&state.register);
     let r = reference.clone();
-    let issued = tokio::task::spawn_blocking(move || register.get(&r)).await??;
+    let issued = tokio::task::spawn_blocking(move || register.get(&r))
+        .await?
+        .map_err(|e| ApiError::register_for(&caller, e))?;
     if !caller.sees_school(issued.school_urn.as_deref()) {
         return Ok(hidden(&reference, &issued.pupil_upn));
     }
@@ -140,9 +142,12 @@ async fn status(
     let register = Arc::clone(&state.register);
     let r = reference.clone();
     let today = chrono::Local::now().date_naive();
+    let seen_by = caller.clone();
     let (issued, timeline, lapsed, story) = tokio::task::spawn_blocking(move || {
         Ok::<_, ApiError>((
-            register.get(&r)?,
+            register
+                .get(&r)
+                .map_err(|e| ApiError::register_for(&seen_by, e))?,
             register.timeline(&r)?,
             register.lapse_of(&r, today)?,
             register.story(&r, today)?,
@@ -253,7 +258,9 @@ async fn record(
     // A document the caller may not see cannot be changed by it either.
     let register = Arc::clone(&state.register);
     let r = reference.clone();
-    let issued = tokio::task::spawn_blocking(move || register.get(&r)).await??;
+    let issued = tokio::task::spawn_blocking(move || register.get(&r))
+        .await?
+        .map_err(|e| ApiError::register_for(&caller, e))?;
     if !caller.sees_school(issued.school_urn.as_deref()) {
         return Ok(hidden(&reference, &issued.pupil_upn));
     }

@@ -169,6 +169,11 @@ enum Recover {
     No,
 }
 
+/// Room the health check wants left under a size limit: a few documents
+/// (a letter is about 60 KB stored with its case), so it says full before
+/// issues start failing.
+const PROBE_ROOM: i64 = 1024 * 1024;
+
 /// The register.
 #[derive(Debug)]
 pub struct Register {
@@ -304,6 +309,21 @@ impl Register {
             [],
         )?;
         conn.execute("DELETE FROM health_probe", [])?;
+        // Under a size limit, the probe's pages can be reused ones: say
+        // full while there is not room for a long document as well.
+        let room: i64 = conn.query_row(
+            "SELECT (m.max_page_count - c.page_count + f.freelist_count) * s.page_size
+             FROM pragma_max_page_count() m, pragma_page_count() c,
+                  pragma_freelist_count() f, pragma_page_size() s",
+            [],
+            |r| r.get(0),
+        )?;
+        if room < PROBE_ROOM {
+            return Err(RegisterError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                Some(format!("{room} bytes left under the register's size limit")),
+            )));
+        }
         Ok(())
     }
 
@@ -648,6 +668,16 @@ mod tests {
         );
         r.limit_size(1 << 30).unwrap_or_else(|e| panic!("{e}"));
         assert!(r.probe().is_ok());
+        // Room for the probe's own pages (reused), but not for a document:
+        // full too, before issues start failing.
+        r.limit_size(pages * page + 512 * 1024)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let nearly = r.probe().err();
+        assert_eq!(
+            nearly.as_ref().and_then(RegisterError::storage),
+            Some(Storage::Full),
+            "{nearly:?}"
+        );
     }
 
     #[cfg(unix)]

@@ -192,6 +192,8 @@ pub struct Tombstone {
     pub rule: String,
     /// The SHA-256 of the PDF that was issued.
     pub pdf_sha256: String,
+    /// The school's DfE URN, if its case gave it: who may be told.
+    pub school_urn: Option<String>,
 }
 
 /// The day a period of `years` from `from` ends.
@@ -352,7 +354,7 @@ pub(super) fn tombstone_in(
 ) -> Result<Option<Tombstone>, RegisterError> {
     Ok(conn
         .prepare_cached(
-            "SELECT reference, kind, version, issued_on, purged_at, rule, pdf_sha256
+            "SELECT reference, kind, version, issued_on, purged_at, rule, pdf_sha256, school_urn
              FROM purged WHERE reference = ?1",
         )?
         .query_row(params![reference], |r| {
@@ -364,6 +366,7 @@ pub(super) fn tombstone_in(
                 purged_at: r.get(4)?,
                 rule: r.get(5)?,
                 pdf_sha256: r.get(6)?,
+                school_urn: r.get(7)?,
             })
         })
         .optional()?)

@@ -229,6 +229,27 @@ async fn purge_leaves_tombstones_and_a_reprint_says_purged() {
             .status,
         200
     );
+    // A school's key is not told that a document it could not see existed.
+    let school = make_key(
+        &register,
+        "school",
+        &[docket::access::Scope::RegisterRead],
+        Some(&["118850"]),
+    );
+    let reply = call(
+        &router,
+        "GET",
+        &format!("/v1/documents/{old}"),
+        Some(&school),
+        None,
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        404,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     // Its number is still accounted for, and nothing personal stays.
     drop((router, register));
     let (code, out, err) = run(&["register", "verify", "--db", path(&db)]);
