@@ -6,5 +6,7 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     let cli = docket::cli::Cli::parse();
     docket::telemetry::init_logs(cli.log_format);
-    docket::cli::run(cli)
+    let code = docket::cli::run(cli);
+    docket::telemetry::shutdown();
+    code
 }

@@ -292,8 +292,9 @@ impl Service {
 }
 
 /// One line a response, at info, inside the request's span: its status
-/// and how long it took. Shed load (503, the render queue full) gets no
-/// line of its own: it is counted and summarised ([`crate::telemetry::shed`]).
+/// and how long it took. Shed load (503, the render queue full; 429, a
+/// rate limit) gets no line of its own: it is counted and summarised
+/// ([`crate::telemetry::shed`]).
 fn log_response(
     response: &axum::http::Response<axum::body::Body>,
     latency: Duration,
@@ -425,12 +426,14 @@ pub async fn run(
     if let Some(at) = options.metrics_addr {
         metrics::serve(at, service.state.clone()).await?;
     }
+    // Every 10 s: shed load summarised, histograms' samples folded in.
     tokio::spawn(async {
         let mut every = tokio::time::interval(crate::telemetry::SHED_SUMMARY);
         every.tick().await;
         loop {
             every.tick().await;
             crate::telemetry::summarise_shed();
+            crate::telemetry::upkeep();
         }
     });
     service.resume()?;

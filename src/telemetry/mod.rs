@@ -23,6 +23,9 @@ use metrics::{
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
+#[cfg(feature = "otel")]
+pub mod otel;
+
 /// Requests answered, by route, method and status.
 pub const HTTP_REQUESTS: &str = "docket_http_requests_total";
 /// Time to answer a request, by route.
@@ -39,7 +42,8 @@ pub const REFUSED: &str = "docket_documents_refused_total";
 pub const QUEUE_DEPTH: &str = "docket_render_queue_depth";
 /// Renders running now.
 pub const IN_FLIGHT: &str = "docket_renders_in_flight";
-/// Requests turned away with 503 (the render queue full, or a render out of time), by reason.
+/// Requests turned away: 503 (the render queue full, a render out of
+/// time) or 429 (past a rate limit), by reason.
 pub const SHED_TOTAL: &str = "docket_shed_total";
 /// Batches finished, by status (`done`, `failed`).
 pub const BATCHES: &str = "docket_batches_total";
@@ -125,6 +129,16 @@ pub fn render(handle: &PrometheusHandle) -> String {
     handle.render()
 }
 
+/// Folds the histograms' recent samples into their buckets. The recorder
+/// keeps each sample until then, so a service nobody scrapes would grow by
+/// a few dozen bytes a request: the server calls this every
+/// [`SHED_SUMMARY`].
+pub fn upkeep() {
+    if let Some(Ok(handle)) = HANDLE.get() {
+        handle.run_upkeep();
+    }
+}
+
 fn describe() {
     describe_counter!(
         HTTP_REQUESTS,
@@ -155,7 +169,10 @@ fn describe() {
     );
     describe_gauge!(QUEUE_DEPTH, "Renders waiting for a worker.");
     describe_gauge!(IN_FLIGHT, "Renders running now.");
-    describe_counter!(SHED_TOTAL, "Requests turned away with 503, by reason.");
+    describe_counter!(
+        SHED_TOTAL,
+        "Requests turned away (503, or 429 past a rate limit), by reason."
+    );
     describe_counter!(BATCHES, "Batches finished, by status.");
     describe_counter!(BATCH_CASES, "Batch cases, by outcome (issued or refused).");
     describe_histogram!(
@@ -266,15 +283,16 @@ impl ShedLog {
 
 static SHED: ShedLog = ShedLog::new();
 
-/// A request turned away with 503 for `reason` (`queue-full`,
-/// `timed-out`): counted, and logged at warn only when shedding starts;
+/// A request turned away for `reason` (503: `queue-full`, `timed-out`;
+/// 429: `rate-limited`): counted, and logged at warn only when shedding
+/// starts;
 /// [`summarise_shed`] says how many followed.
 pub fn shed(reason: &'static str) {
     counter!(SHED_TOTAL, "reason" => reason).increment(1);
     if SHED.one() {
         tracing::warn!(
             reason,
-            "shedding load: requests are refused with 503 and Retry-After; summarised every {} s",
+            "shedding load: requests are refused (503 or 429) with Retry-After; summarised every {} s",
             SHED_SUMMARY.as_secs()
         );
     }
@@ -289,7 +307,7 @@ pub fn summarise_shed() {
         (0, false) => {}
         (shed, _) => tracing::warn!(
             shed,
-            "shed {shed} requests with 503 in the last {} s",
+            "shed {shed} requests (503 or 429) in the last {} s",
             SHED_SUMMARY.as_secs()
         ),
     }
@@ -306,22 +324,38 @@ pub enum LogFormat {
 }
 
 /// Starts logging to standard error in `format`, filtered by `RUST_LOG`
-/// (default `info`).
+/// (default `info`). Built with the `otel` feature, and with
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` set, the same spans also go to an
+/// OpenTelemetry collector ([`otel`]); call [`shutdown`] before the
+/// process ends so the last of them are sent.
 pub fn init_logs(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder
+    let lines = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
-        LogFormat::Json => builder
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .init(),
-    }
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    let registry = tracing_subscriber::registry().with(lines);
+    #[cfg(feature = "otel")]
+    let registry = registry.with(otel::layer());
+    registry.with(filter).init();
+}
+
+/// Sends the spans not yet exported (with the `otel` feature; nothing
+/// otherwise).
+pub fn shutdown() {
+    #[cfg(feature = "otel")]
+    otel::shutdown();
 }
 
 #[cfg(test)]
