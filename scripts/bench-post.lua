@@ -19,9 +19,10 @@ local kinds = {
     body = read("letter-templates/penalty-notice/kpas-1/sample.json"),
     ref = "KPAS/PN/2026/01873", name = '"Whitfield"' },
 }
--- Counting from the clock, so a warm-up run and the run after it (each
--- its own wrk process) never send the same pupil twice.
-local counter = (os.time() % 100000) * 1000
+-- Counting from the clock, a million a second, so runs after each other
+-- (each its own wrk process: a warm-up, a flood of 100,000 requests, the
+-- run after it) never send the same pupil twice.
+local counter = (os.time() % 100) * 1000000
 -- A valid UPN of its own for each request: a penalty notice is refused for
 -- a pupil and parent who already have one for the same offence, so the
 -- same pupil every time would measure refusals, not letters.
@@ -39,7 +40,7 @@ end
 -- control on, as in production); without, the server runs in the open mode.
 local key = os.getenv("DOCKET_BENCH_KEY")
 
-function request()
+local function make_request()
   counter = counter + 1
   local k = kinds[(counter % #kinds) + 1]
   local body = k.body:gsub(k.ref, "BENCH/" .. counter, 1):gsub(k.name, '"Name' .. counter .. '"', 1)
@@ -51,6 +52,8 @@ function request()
   return wrk.format("POST", k.path, headers, body)
 end
 
+request = make_request
+
 function done(summary, latency, requests)
   -- Letters are answers with a PDF: a refusal is not a letter.
   local letters_done = summary.requests - summary.errors.status
@@ -58,3 +61,6 @@ function done(summary, latency, requests)
   io.write(string.format("HTTP_NON_2XX=%d\n", summary.errors.status))
   io.write(string.format("HTTP_P50_MS=%.2f HTTP_P99_MS=%.2f\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
+
+-- scripts/load.lua reuses the requests.
+return { request = make_request }
