@@ -487,6 +487,30 @@ impl Server {
         (status, body)
     }
 
+    /// Makes a penalty-notice batch of `cases` and waits until `done` of
+    /// them are: its id.
+    pub fn batch_under_way(&self, cases: &[serde_json::Value], done: u64) -> String {
+        let (status, body) = self.call(
+            "/v1/batches",
+            Some(&json!({"kind": "penalty-notice", "cases": cases})),
+        );
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        let id = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let started = std::time::Instant::now();
+        while self.get_json(&format!("/v1/batches/{id}"))["done"]
+            .as_u64()
+            .unwrap_or(0)
+            < done
+        {
+            assert!(started.elapsed().as_secs() < 300, "no progress");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        id
+    }
+
     /// `GET path`'s JSON (waiting out a rate limit, as a client would).
     pub fn get_json(&self, path: &str) -> serde_json::Value {
         let (mut status, mut body) = self.call(path, None);

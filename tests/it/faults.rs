@@ -6,8 +6,6 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-
 use crate::common::*;
 
 /// The register after a restart: intact, nothing left reserved, and each
@@ -123,24 +121,7 @@ fn a_killed_2000_case_batch_finishes_with_its_print_file_complete() {
     const CASES: usize = 2000;
     let (cases, invalid) = crate::batch::cases(CASES);
     let server = Server::start(&templates_dir(), &["--batch-body-limit", "67108864"]);
-    let (status, body) = server.call(
-        "/v1/batches",
-        Some(&json!({"kind": "penalty-notice", "cases": cases})),
-    );
-    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
-    let id = serde_json::from_slice::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let started = Instant::now();
-    while server.get_json(&format!("/v1/batches/{id}"))["done"]
-        .as_u64()
-        .unwrap_or(0)
-        < 150
-    {
-        assert!(started.elapsed() < Duration::from_secs(300), "no progress");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let id = server.batch_under_way(&cases, 150);
     let server = server.restart();
     let started = Instant::now();
     let status = loop {

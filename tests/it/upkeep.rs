@@ -6,9 +6,8 @@
 
 use std::io::Read;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::common::*;
 use docket::register::Register;
@@ -31,24 +30,7 @@ fn path(p: &std::path::Path) -> &str {
 fn a_backup_during_a_batch_verifies_serves_and_reprints_identically() {
     let (cases, _) = crate::batch::cases(300);
     let server = Server::start(&templates_dir(), &["--batch-body-limit", "67108864"]);
-    let (status, body) = server.call(
-        "/v1/batches",
-        Some(&json!({"kind": "penalty-notice", "cases": cases})),
-    );
-    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
-    let id = serde_json::from_slice::<Value>(&body).unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let started = Instant::now();
-    while server.get_json(&format!("/v1/batches/{id}"))["done"]
-        .as_u64()
-        .unwrap_or(0)
-        < 30
-    {
-        assert!(started.elapsed() < Duration::from_secs(300), "no progress");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let id = server.batch_under_way(&cases, 30);
     let copy_dir = Scratch::new();
     let copy = copy_dir.join("docket.db");
     let (code, out, err) = run(&[
