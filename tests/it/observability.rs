@@ -352,7 +352,12 @@ async fn metrics_name_every_series_after_real_work() {
     }
     // Labels are routes as matched: no reference or UPN in any of them.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let labels = line.split_once('{').map_or("", |(_, rest)| rest);
+        // The labels only: the value after them is a number, and may hold
+        // any digits.
+        let labels = line
+            .split_once('{')
+            .and_then(|(_, rest)| rest.split_once('}'))
+            .map_or("", |(labels, _)| labels);
         assert!(
             !labels.contains("886") && !labels.contains("PN26"),
             "a UPN or a reference in a label: {line}"
